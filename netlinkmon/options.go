@@ -1,0 +1,50 @@
+// Copyright The netlink_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package netlinkmon
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Defaults for Options fields left zero.
+const (
+	// DefaultReceiveBufferSize holds a 2,000-veth-pair burst (4,000 link
+	// events of roughly 1.5 KiB each, and the kernel's per-skb overhead)
+	// with room to spare. The kernel doubles the value it is given.
+	DefaultReceiveBufferSize = 32 << 20
+	// DefaultRescanInterval is how often the process scan runs.
+	DefaultRescanInterval = 10 * time.Second
+	// DefaultRetention is how long a dead namespace's counters stay.
+	DefaultRetention = 5 * time.Minute
+)
+
+// Options configure a Monitor.
+type Options struct {
+	// Logger receives the monitor's logs. Nil discards them.
+	Logger *slog.Logger
+	// NetnsDirs are directories of namespace bind mounts (such as
+	// /run/netns), watched for additions and removals. A directory that
+	// does not exist yet is watched for once it appears.
+	NetnsDirs []string
+	// ProcScan enables discovery of namespaces held only by processes.
+	ProcScan bool
+	// RescanInterval is how often the process scan runs.
+	RescanInterval time.Duration
+	// Retention is how long the counters of a dead namespace stay in
+	// snapshots.
+	Retention time.Duration
+	// ReceiveBufferSize is the event socket's receive buffer in bytes.
+	ReceiveBufferSize int
+}

@@ -1,0 +1,101 @@
+// Copyright The netlink_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package netlinkmon
+
+import "time"
+
+// A Source says how a namespace was found. It is fixed when the namespace is
+// first seen.
+type Source string
+
+// Sources of namespaces.
+const (
+	// SourceSelf is the namespace the exporter runs in.
+	SourceSelf Source = "self"
+	// SourceDir is a namespace bind-mounted in one of the watched directories.
+	SourceDir Source = "dir"
+	// SourceProc is a namespace reachable only through a process.
+	SourceProc Source = "proc"
+)
+
+// NoNSID is the nsid of the exporter's own namespace, which has none in its
+// own id space.
+const NoNSID int32 = -1
+
+// A Snapshot is a consistent, deep copy of everything the monitor counts. It
+// is safe to read while the monitor goes on.
+type Snapshot struct {
+	// Namespaces holds every watched namespace, and the dead ones whose
+	// retention has not expired yet, sorted by name.
+	Namespaces []Namespace
+	// Discoveries counts namespaces that began to be watched.
+	Discoveries uint64
+	// Removals counts watched namespaces that died.
+	Removals uint64
+	// Overruns counts receive-queue overruns (ENOBUFS) on the event socket.
+	Overruns uint64
+	// Resyncs counts full re-reads of link state, by reason.
+	Resyncs map[string]uint64
+	// Messages counts netlink messages received on the event socket, by type
+	// (newlink, dellink, newnsid, delnsid, other).
+	Messages map[string]uint64
+}
+
+// A Namespace is the state of one network namespace.
+type Namespace struct {
+	// Name is the namespace's fixed name: "host", a bind-mount file name, or
+	// "ino-<inode>".
+	Name string
+	// Inode is the nsfs inode, the namespace's identity.
+	Inode uint64
+	// NSID is the namespace's id in the exporter's namespace, or NoNSID for
+	// the exporter's own.
+	NSID   int32
+	Source Source
+	// Alive is false once the namespace has died; its counters then keep
+	// their final values until the retention expires.
+	Alive bool
+	// LastEvent is the time of the last link event seen in the namespace,
+	// or the zero time if none was.
+	LastEvent time.Time
+	// Kinds holds the counters of each link kind seen, sorted by kind.
+	Kinds []KindCounters
+	// Links counts the links now present, by kind and operstate, sorted.
+	Links []LinkCount
+}
+
+// KindCounters are the counters of one link kind in one namespace.
+type KindCounters struct {
+	// Kind is IFLA_INFO_KIND, or "device" when the kernel reports none.
+	Kind      string
+	Creations uint64
+	Deletions uint64
+	MovesIn   uint64
+	MovesOut  uint64
+	// CarrierUp and CarrierDown come from the kernel's per-link carrier
+	// counters, so they stay exact across lost events.
+	CarrierUp   uint64
+	CarrierDown uint64
+	// FlagsSet and FlagsCleared count transitions of each IFF flag bit;
+	// FlagName names the bits.
+	FlagsSet     [NumFlags]uint64
+	FlagsCleared [NumFlags]uint64
+}
+
+// A LinkCount is the number of links of one kind in one operstate.
+type LinkCount struct {
+	Kind      string
+	OperState string
+	Count     int
+}
