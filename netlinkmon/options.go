@@ -14,6 +14,7 @@
 package netlinkmon
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -47,4 +48,25 @@ type Options struct {
 	Retention time.Duration
 	// ReceiveBufferSize is the event socket's receive buffer in bytes.
 	ReceiveBufferSize int
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.RescanInterval == 0 {
+		o.RescanInterval = DefaultRescanInterval
+	}
+	if o.ReceiveBufferSize == 0 {
+		o.ReceiveBufferSize = DefaultReceiveBufferSize
+	}
+	switch {
+	case o.RescanInterval < 0:
+		return o, fmt.Errorf("netlinkmon: rescan interval %v is negative", o.RescanInterval)
+	case o.Retention < 0:
+		return o, fmt.Errorf("netlinkmon: retention %v is negative", o.Retention)
+	case o.ReceiveBufferSize < 0:
+		return o, fmt.Errorf("netlinkmon: receive buffer size %d is negative", o.ReceiveBufferSize)
+	}
+	return o, nil
 }

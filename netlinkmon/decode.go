@@ -1,0 +1,321 @@
+// Copyright The netlink_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package netlinkmon
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// errMalformed marks a message that could not be decoded. The monitor counts
+// such messages and goes on.
+var errMalformed = errors.New("malformed netlink message")
+
+// changeAll is ifi_change of a registration, a move into the namespace, or an
+// unregistration. The kernel's other values only cover ifi_flags bits that an
+// administrative request changed, so flag changes are found by diffing.
+const changeAll = 0xffffffff
+
+// nlaTypeMask clears NLA_F_NESTED and NLA_F_NET_BYTEORDER from an attribute
+// type.
+const nlaTypeMask = ^uint16(unix.NLA_F_NESTED | unix.NLA_F_NET_BYTEORDER)
+
+// A msgType is the kind of an event the monitor reacts to.
+type msgType uint8
+
+const (
+	msgOther msgType = iota
+	msgNewLink
+	msgDelLink
+	msgNewNSID
+	msgDelNSID
+	numMsgTypes
+)
+
+// msgTypeNames label netlink_messages_total.
+var msgTypeNames = [numMsgTypes]string{"other", "newlink", "dellink", "newnsid", "delnsid"}
+
+// A link is what one RTM_NEWLINK or RTM_DELLINK says of a link, reduced to
+// what the counters need.
+type link struct {
+	index  int32
+	flags  uint32
+	change uint32
+	name   string
+	kind   string
+	oper   uint8
+
+	hasCarrier  bool
+	carrierUp   uint32
+	carrierDown uint32
+
+	// moved is set on the RTM_DELLINK of a link that left for another
+	// namespace; newNSID is then relative to the namespace it left.
+	moved      bool
+	newNSID    int32
+	newIfindex int32
+}
+
+// An event is one decoded message from the event socket.
+type event struct {
+	typ msgType
+	// local is true for events of the exporter's own namespace, which the
+	// kernel sends without an nsid.
+	local bool
+	// nsid is the namespace the event happened in, when !local.
+	nsid int32
+	// link is set for msgNewLink and msgDelLink.
+	link link
+	// peer is the nsid that msgNewNSID or msgDelNSID announces.
+	peer int32
+}
+
+// kinds interns IFLA_INFO_KIND values, so that the hot path allocates no
+// string for them: the set of kinds is small.
+type kinds map[string]string
+
+func (k kinds) intern(b []byte) string {
+	if len(b) == 0 {
+		return "device"
+	}
+	if s, ok := k[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	k[s] = s
+	return s
+}
+
+// decodeDatagram appends the events of one datagram to evs. oob holds the
+// control messages that came with it. Malformed messages are skipped and
+// reported through the returned count; the rest of the datagram is still
+// decoded when its framing allows.
+func decodeDatagram(evs []event, b, oob []byte, k kinds) ([]event, int) {
+	nsid, remote := sourceNSID(oob)
+	bad := 0
+	for len(b) >= unix.NLMSG_HDRLEN {
+		l := binary.NativeEndian.Uint32(b[0:4])
+		if l < unix.NLMSG_HDRLEN || int(l) > len(b) {
+			// The framing is broken: nothing after this can be trusted.
+			return evs, bad + 1
+		}
+		typ := binary.NativeEndian.Uint16(b[4:6])
+		ev, err := decodeMessage(typ, b[unix.NLMSG_HDRLEN:l], k)
+		if err != nil {
+			bad++
+		} else {
+			ev.local = !remote
+			ev.nsid = nsid
+			evs = append(evs, ev)
+		}
+		next := nlmAlign(int(l))
+		if next > len(b) {
+			break
+		}
+		b = b[next:]
+	}
+	return evs, bad
+}
+
+func decodeMessage(typ uint16, payload []byte, k kinds) (event, error) {
+	switch typ {
+	case unix.RTM_NEWLINK, unix.RTM_DELLINK:
+		l, err := decodeLink(payload, k)
+		if err != nil {
+			return event{}, err
+		}
+		t := msgNewLink
+		if typ == unix.RTM_DELLINK {
+			t = msgDelLink
+		}
+		return event{typ: t, link: l}, nil
+	case unix.RTM_NEWNSID, unix.RTM_DELNSID:
+		peer, err := decodeNSID(payload)
+		if err != nil {
+			return event{}, err
+		}
+		t := msgNewNSID
+		if typ == unix.RTM_DELNSID {
+			t = msgDelNSID
+		}
+		return event{typ: t, peer: peer}, nil
+	default:
+		return event{typ: msgOther}, nil
+	}
+}
+
+// decodeLink reads an ifinfomsg and the few attributes the counters need. It
+// walks the attributes itself instead of using rtnetlink.LinkMessage, which
+// decodes every attribute (statistics included) and allocates for each: this
+// is the exporter's hot path.
+func decodeLink(b []byte, k kinds) (link, error) {
+	if len(b) < unix.SizeofIfInfomsg {
+		return link{}, fmt.Errorf("%w: ifinfomsg of %d bytes", errMalformed, len(b))
+	}
+	l := link{
+		index:  int32(binary.NativeEndian.Uint32(b[4:8])),
+		flags:  binary.NativeEndian.Uint32(b[8:12]),
+		change: binary.NativeEndian.Uint32(b[12:16]),
+		kind:   "device",
+	}
+	var hasNewNSID bool
+	err := walkAttrs(b[unix.SizeofIfInfomsg:], func(typ uint16, v []byte) error {
+		switch typ {
+		case unix.IFLA_IFNAME:
+			l.name = string(trimNUL(v))
+		case unix.IFLA_OPERSTATE:
+			if len(v) < 1 {
+				return fmt.Errorf("%w: IFLA_OPERSTATE of %d bytes", errMalformed, len(v))
+			}
+			l.oper = v[0]
+		case unix.IFLA_LINKINFO:
+			return walkAttrs(v, func(typ uint16, v []byte) error {
+				if typ == unix.IFLA_INFO_KIND {
+					l.kind = k.intern(trimNUL(v))
+				}
+				return nil
+			})
+		case unix.IFLA_CARRIER_UP_COUNT:
+			n, err := attrU32(v, "IFLA_CARRIER_UP_COUNT")
+			l.carrierUp, l.hasCarrier = n, true
+			return err
+		case unix.IFLA_CARRIER_DOWN_COUNT:
+			n, err := attrU32(v, "IFLA_CARRIER_DOWN_COUNT")
+			l.carrierDown, l.hasCarrier = n, true
+			return err
+		case unix.IFLA_NEW_NETNSID:
+			n, err := attrU32(v, "IFLA_NEW_NETNSID")
+			l.newNSID, hasNewNSID = int32(n), true
+			return err
+		case unix.IFLA_NEW_IFINDEX:
+			n, err := attrU32(v, "IFLA_NEW_IFINDEX")
+			l.newIfindex = int32(n)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return link{}, err
+	}
+	l.moved = hasNewNSID
+	return l, nil
+}
+
+// decodeNSID reads the nsid of an RTM_NEWNSID or RTM_DELNSID.
+func decodeNSID(b []byte) (int32, error) {
+	// rtgenmsg is one byte, padded to four.
+	if len(b) < 4 {
+		return 0, fmt.Errorf("%w: rtgenmsg of %d bytes", errMalformed, len(b))
+	}
+	nsid, found := int32(0), false
+	err := walkAttrs(b[4:], func(typ uint16, v []byte) error {
+		if typ != unix.NETNSA_NSID {
+			return nil
+		}
+		n, err := attrU32(v, "NETNSA_NSID")
+		nsid, found = int32(n), true
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if !found {
+		return 0, fmt.Errorf("%w: nsid message without NETNSA_NSID", errMalformed)
+	}
+	return nsid, nil
+}
+
+// walkAttrs calls fn for each netlink attribute in b, with the type's flag
+// bits cleared.
+func walkAttrs(b []byte, fn func(typ uint16, v []byte) error) error {
+	for len(b) >= unix.SizeofNlAttr {
+		l := int(binary.NativeEndian.Uint16(b[0:2]))
+		if l < unix.SizeofNlAttr || l > len(b) {
+			return fmt.Errorf("%w: attribute length %d with %d bytes left", errMalformed, l, len(b))
+		}
+		typ := binary.NativeEndian.Uint16(b[2:4]) & nlaTypeMask
+		if err := fn(typ, b[unix.SizeofNlAttr:l]); err != nil {
+			return err
+		}
+		next := nlaAlign(l)
+		if next >= len(b) {
+			return nil
+		}
+		b = b[next:]
+	}
+	return nil
+}
+
+func attrU32(v []byte, name string) (uint32, error) {
+	if len(v) < 4 {
+		return 0, fmt.Errorf("%w: %s of %d bytes", errMalformed, name, len(v))
+	}
+	return binary.NativeEndian.Uint32(v[:4]), nil
+}
+
+func trimNUL(b []byte) []byte {
+	for i, c := range b {
+		if c == 0 {
+			return b[:i]
+		}
+	}
+	return b
+}
+
+// sourceNSID finds the NETLINK_LISTEN_ALL_NSID control message, which the
+// kernel attaches to every event from another namespace.
+func sourceNSID(oob []byte) (int32, bool) {
+	for len(oob) >= unix.SizeofCmsghdr {
+		h := cmsgHeader(oob)
+		if h.len < unix.SizeofCmsghdr || h.len > len(oob) {
+			return 0, false
+		}
+		data := oob[unix.SizeofCmsghdr:h.len]
+		if h.level == unix.SOL_NETLINK && h.typ == unix.NETLINK_LISTEN_ALL_NSID && len(data) >= 4 {
+			return int32(binary.NativeEndian.Uint32(data[:4])), true
+		}
+		next := cmsgAlign(h.len)
+		if next >= len(oob) {
+			break
+		}
+		oob = oob[next:]
+	}
+	return 0, false
+}
+
+type cmsgHdr struct {
+	len        int
+	level, typ int32
+}
+
+// cmsgHeader reads a struct cmsghdr, whose cmsg_len is a size_t.
+func cmsgHeader(b []byte) cmsgHdr {
+	var h cmsgHdr
+	off := unix.SizeofCmsghdr - 8
+	if off == 8 {
+		h.len = int(binary.NativeEndian.Uint64(b[0:8]))
+	} else {
+		h.len = int(binary.NativeEndian.Uint32(b[0:4]))
+	}
+	h.level = int32(binary.NativeEndian.Uint32(b[off : off+4]))
+	h.typ = int32(binary.NativeEndian.Uint32(b[off+4 : off+8]))
+	return h
+}
+
+func nlmAlign(n int) int  { return (n + unix.NLMSG_ALIGNTO - 1) &^ (unix.NLMSG_ALIGNTO - 1) }
+func nlaAlign(n int) int  { return (n + unix.NLA_ALIGNTO - 1) &^ (unix.NLA_ALIGNTO - 1) }
+func cmsgAlign(n int) int { return (n + unix.SizeofPtr - 1) &^ (unix.SizeofPtr - 1) }

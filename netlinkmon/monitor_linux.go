@@ -1,0 +1,385 @@
+// Copyright The netlink_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package netlinkmon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/netlink-exporter/netlink_exporter/internal/netns"
+)
+
+const (
+	// pruneInterval is how often expired namespaces are forgotten.
+	pruneInterval = time.Second
+	// minProcScanGap limits the process scans that unnamed namespaces
+	// trigger between the periodic ones.
+	minProcScanGap = time.Second
+	// batchQueue is how many batches the reader may run ahead of the loop
+	// while the loop dumps namespaces.
+	batchQueue = 256
+)
+
+// A Monitor watches link events in every network namespace it can find.
+type Monitor struct {
+	log     *slog.Logger
+	opts    Options
+	nsfsDev uint64
+
+	events *eventSocket
+	req    *requester
+	reader *reader
+
+	// mu guards reg against Snapshot. Only the loop goroutine writes to
+	// reg, so it reads without the lock.
+	mu  sync.Mutex
+	reg *registry
+
+	resolveWanted bool
+	lastProcScan  time.Time
+
+	// cancel stops the goroutines when the loop ends early.
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	done   chan struct{}
+	err  error
+}
+
+// Start checks privileges, opens the netlink sockets, discovers the
+// namespaces present now and reads their links as the baseline, then watches
+// in the background until ctx is cancelled. Errors name what is missing.
+func Start(ctx context.Context, opts Options) (*Monitor, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	need := []capability{capNetAdmin, capNetBroadcast}
+	if opts.ProcScan {
+		need = append(need, capSysPtrace)
+	}
+	if err := checkCaps(need); err != nil {
+		return nil, err
+	}
+	selfIno, nsfsDev, err := netns.Self()
+	if err != nil {
+		return nil, fmt.Errorf("netlinkmon: %w", err)
+	}
+	m := &Monitor{
+		log:     opts.Logger,
+		opts:    opts,
+		nsfsDev: nsfsDev,
+		reg:     newRegistry(selfIno, opts.Retention, time.Now()),
+		done:    make(chan struct{}),
+	}
+	// The event socket opens first, so that nothing between the baseline
+	// dumps and the first read is missed.
+	if m.events, err = openEventSocket(opts.ReceiveBufferSize); err != nil {
+		return nil, err
+	}
+	if m.req, err = openRequester(); err != nil {
+		m.events.close()
+		return nil, err
+	}
+	if err := m.baseline(); err != nil {
+		m.closeSockets()
+		return nil, err
+	}
+	m.reg.counting = true
+
+	ctx, m.cancel = context.WithCancel(ctx)
+	batches := make(chan batch, batchQueue)
+	dirChanged := make(chan struct{}, 1)
+	m.reader = newReader(m.events, m.req)
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.reader.run(ctx, batches)
+	}()
+	if len(opts.NetnsDirs) > 0 {
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			if err := netns.Watch(ctx, opts.NetnsDirs, dirChanged); err != nil && !errors.Is(err, context.Canceled) {
+				m.log.Error("Namespace directories are not watched; only scans will find namespaces", "err", err)
+			}
+		}()
+	}
+	go m.loop(ctx, batches, dirChanged)
+	return m, nil
+}
+
+// baseline reads the namespaces and links present at start. They are not
+// counted as created.
+func (m *Monitor) baseline() error {
+	links, err := m.req.links(NoNSID)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	m.reg.self.reconcile(links, false, now)
+	m.scanDirs()
+	if m.opts.ProcScan {
+		m.scanProc()
+	}
+	// Namespaces that already had nsids but that no scan can reach.
+	ids, err := m.req.nsids()
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, ok := m.reg.byNSID[id]; !ok {
+			m.reg.add(id, now)
+		}
+	}
+	for id, ns := range m.reg.byNSID {
+		links, err := m.req.links(id)
+		switch {
+		case err == nil:
+			ns.reconcile(links, false, now)
+		case errors.Is(err, errNoNamespace):
+			m.reg.kill(ns, now)
+		default:
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-chan struct{}) {
+	defer close(m.done)
+	defer m.closeSockets()
+	defer m.wg.Wait()
+	defer m.cancel()
+
+	var procTick <-chan time.Time
+	if m.opts.ProcScan {
+		t := time.NewTicker(m.opts.RescanInterval)
+		defer t.Stop()
+		procTick = t.C
+	}
+	prune := time.NewTicker(pruneInterval)
+	defer prune.Stop()
+	seedTimer := time.NewTimer(time.Hour)
+	defer seedTimer.Stop()
+
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case b, ok := <-batches:
+			if !ok {
+				return
+			}
+			if b.err != nil {
+				m.err = b.err
+				m.log.Error("Event socket failed; stopping", "err", b.err)
+				return
+			}
+			m.apply(b)
+		case <-dirChanged:
+			m.scanDirs()
+		case <-procTick:
+			m.scanProc()
+		case <-prune.C:
+			m.mu.Lock()
+			m.reg.prune(time.Now())
+			m.mu.Unlock()
+		case <-seedTimer.C:
+		}
+		if next := m.catchUp(); !next.IsZero() {
+			seedTimer.Reset(time.Until(next))
+		}
+	}
+}
+
+func (m *Monitor) apply(b batch) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	if m.reg.apply(b.events, now) {
+		m.resolveWanted = true
+	}
+	if b.malformed > 0 {
+		m.reg.malformed += uint64(b.malformed)
+		m.log.Debug("Skipped malformed netlink messages", "count", b.malformed)
+	}
+	if b.overrun {
+		m.reg.overruns++
+	}
+	if b.resync != nil {
+		m.applyResync(b.resync, now)
+	}
+	for _, d := range b.dumps {
+		m.applyDump(d, now)
+	}
+}
+
+// applyResync counts every difference between the state and a full re-read
+// made after events were lost.
+func (m *Monitor) applyResync(rs *resync, now time.Time) {
+	if rs.err != nil {
+		// Without the nsid list, the state cannot be trusted: try again.
+		m.log.Error("Resync failed; retrying", "err", rs.err)
+		for id := range m.reg.byNSID {
+			m.reader.requestDump(id)
+		}
+		m.reader.requestDump(NoNSID)
+		return
+	}
+	m.reg.resyncs["overrun"]++
+	if m.reg.syncNSIDs(rs.nsids, now) {
+		m.resolveWanted = true
+	}
+	for _, d := range rs.dumps {
+		m.applyDump(d, now)
+	}
+	m.log.Info("Resynchronized link state after an overrun", "namespaces", len(rs.dumps))
+}
+
+func (m *Monitor) applyDump(d dump, now time.Time) {
+	ns := m.reg.self
+	if d.nsid != NoNSID {
+		ns = m.reg.byNSID[d.nsid]
+	}
+	switch {
+	case ns == nil:
+		// It died before its dump was applied.
+	case d.err == nil:
+		ns.reconcile(d.links, true, now)
+	case errors.Is(d.err, errNoNamespace):
+		// It died; its RTM_DELNSID is on its way.
+		ns.seedAt = time.Time{}
+	default:
+		m.log.Warn("Cannot read links of namespace; retrying", "netns", ns.name, "nsid", ns.nsid, "err", d.err)
+		ns.seedAt = now.Add(time.Second)
+	}
+}
+
+// catchUp asks for the first dumps of new namespaces and names them. It
+// returns when the next retried dump is due.
+func (m *Monitor) catchUp() time.Time {
+	due, next := m.reg.due(time.Now())
+	for _, ns := range due {
+		ns.seedAt = time.Time{}
+		m.reader.requestDump(ns.nsid)
+	}
+	if m.resolveWanted {
+		m.resolveWanted = false
+		if m.reg.unnamed() {
+			m.scanDirs()
+		}
+		if m.reg.unnamed() && m.opts.ProcScan && time.Since(m.lastProcScan) >= minProcScanGap {
+			m.scanProc()
+		}
+	}
+	return next
+}
+
+func (m *Monitor) scanDirs() {
+	for _, dir := range m.opts.NetnsDirs {
+		cands, err := netns.ScanDir(dir, m.nsfsDev)
+		if err != nil {
+			m.log.Warn("Cannot scan namespace directory", "dir", dir, "err", err)
+			continue
+		}
+		m.resolve(cands)
+	}
+}
+
+func (m *Monitor) scanProc() {
+	m.lastProcScan = time.Now()
+	cands, err := netns.ScanProc("/proc", m.nsfsDev)
+	if err != nil {
+		m.log.Warn("Cannot scan processes for namespaces", "err", err)
+		return
+	}
+	m.resolve(cands)
+}
+
+// resolve finds the nsid of each candidate the monitor does not know yet,
+// assigning one if needed, and starts watching it. The namespace file is
+// open only for that request: an open file would keep the namespace alive.
+func (m *Monitor) resolve(cands []netns.Candidate) {
+	for _, c := range cands {
+		if _, ok := m.reg.byInode[c.Inode]; ok {
+			continue
+		}
+		id, err := m.nsidOf(c)
+		if err != nil {
+			if os.IsNotExist(err) || netns.IsChanged(err) {
+				m.log.Debug("Namespace vanished before it was watched", "path", c.Path, "err", err)
+			} else {
+				m.log.Warn("Cannot watch namespace", "path", c.Path, "err", err)
+			}
+			continue
+		}
+		src := SourceDir
+		if c.Source == netns.SourceProc {
+			src = SourceProc
+		}
+		m.mu.Lock()
+		ns := m.reg.identify(id, c.Inode, c.Name, src, time.Now())
+		m.mu.Unlock()
+		m.log.Debug("Watching namespace", "netns", ns.name, "nsid", id, "inode", c.Inode, "source", src)
+	}
+}
+
+func (m *Monitor) nsidOf(c netns.Candidate) (int32, error) {
+	f, err := netns.Open(c.Path, c.Inode)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var id int32
+	cerr := rc.Control(func(fd uintptr) { id, err = m.req.nsid(int(fd)) })
+	return id, errors.Join(cerr, err)
+}
+
+func (m *Monitor) closeSockets() {
+	m.events.close()
+	m.req.close()
+}
+
+func checkCaps(need []capability) error {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return fmt.Errorf("netlinkmon: read capabilities: %w", err)
+	}
+	defer f.Close()
+	return missingCaps(f, need)
+}
+
+// Snapshot returns a consistent copy of the counters.
+func (m *Monitor) Snapshot() Snapshot {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.reg.snapshot()
+}
+
+// Wait blocks until the monitor has stopped after its context was cancelled,
+// with every goroutine and file descriptor released. It returns the error
+// that stopped the monitor early, if any.
+func (m *Monitor) Wait() error {
+	<-m.done
+	return m.err
+}

@@ -1,0 +1,178 @@
+// Copyright The netlink_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package netlinkmon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+)
+
+// coalesce is how long the reader rests after draining the socket. A
+// goroutine that parks on the poller after every datagram spends most of its
+// CPU in scheduler wake-ups; resting lets a burst pile up and be read in one
+// go, well within the 100 ms visibility budget.
+const coalesce = 10 * time.Millisecond
+
+// A batch is what the reader hands over after draining the socket, in kernel
+// order: the events first, then the dumps it made once the socket was empty.
+type batch struct {
+	events []event
+	// overrun is set when the kernel dropped events (ENOBUFS) before or
+	// among these.
+	overrun bool
+	// malformed counts messages that could not be decoded.
+	malformed int
+	// resync, after an overrun, re-reads every namespace.
+	resync *resync
+	// dumps answer the loop's requests for the links of namespaces.
+	dumps []dump
+	// err is a receive error that stops the reader.
+	err error
+}
+
+// A dump is the links of one namespace, read after every event that came
+// before it.
+type dump struct {
+	nsid  int32
+	links []link
+	err   error
+}
+
+// A resync is the full state read after an overrun: every nsid, and the
+// links of the exporter's namespace and of each nsid.
+type resync struct {
+	nsids []int32
+	err   error
+	dumps []dump
+}
+
+// A reader owns the order of everything read from the kernel. Dumps are made
+// only right after the socket was drained, so every event older than a dump
+// is applied before it, and a link moved into a new namespace counts as a
+// move, not as a creation found by the dump.
+type reader struct {
+	sock *eventSocket
+	req  *requester
+
+	mu      sync.Mutex
+	pending map[int32]struct{}
+}
+
+func newReader(sock *eventSocket, req *requester) *reader {
+	return &reader{sock: sock, req: req, pending: make(map[int32]struct{})}
+}
+
+// requestDump asks for the links of nsid after the next drain.
+func (r *reader) requestDump(nsid int32) {
+	r.mu.Lock()
+	r.pending[nsid] = struct{}{}
+	r.mu.Unlock()
+	// Wakes a read parked on the poller; run clears the deadline before
+	// it looks at the requests again.
+	_ = r.sock.conn.SetReadDeadline(time.Unix(1, 0))
+}
+
+func (r *reader) takeRequests() []int32 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.pending) == 0 {
+		return nil
+	}
+	ids := make([]int32, 0, len(r.pending))
+	for id := range r.pending {
+		ids = append(ids, id)
+		delete(r.pending, id)
+	}
+	return ids
+}
+
+// run reads batches until ctx is done or a receive fails, and closes out.
+func (r *reader) run(ctx context.Context, out chan<- batch) {
+	defer close(out)
+	stop := context.AfterFunc(ctx, func() {
+		_ = r.sock.conn.SetReadDeadline(time.Unix(1, 0))
+	})
+	defer stop()
+	rest := time.NewTimer(0)
+	defer rest.Stop()
+	for {
+		if err := r.sock.conn.SetReadDeadline(time.Time{}); err != nil {
+			r.fail(ctx, out, err)
+			return
+		}
+		reqs := r.takeRequests()
+		var b batch
+		err := r.sock.read(&b, len(reqs) == 0)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			b.err = err
+		}
+		if b.err != nil {
+			r.fail(ctx, out, b.err)
+			return
+		}
+		if b.overrun {
+			b.resync = r.resync()
+		} else {
+			for _, id := range reqs {
+				links, err := r.req.links(id)
+				b.dumps = append(b.dumps, dump{nsid: id, links: links, err: err})
+			}
+		}
+		if len(b.events) == 0 && len(b.dumps) == 0 && b.resync == nil && b.malformed == 0 {
+			continue
+		}
+		select {
+		case out <- b:
+		case <-ctx.Done():
+			return
+		}
+		rest.Reset(coalesce)
+		select {
+		case <-rest.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func (r *reader) fail(ctx context.Context, out chan<- batch, err error) {
+	select {
+	case out <- batch{err: fmt.Errorf("netlinkmon: receive events: %w", err)}:
+	case <-ctx.Done():
+	}
+}
+
+// resync reads everything again. The socket has just been drained, which
+// ends the kernel's congestion state, so events from here on arrive again.
+func (r *reader) resync() *resync {
+	// Requests made before the overrun are covered by the full read.
+	r.takeRequests()
+	ids, err := r.req.nsids()
+	if err != nil {
+		return &resync{err: err}
+	}
+	rs := &resync{nsids: ids}
+	for _, id := range append([]int32{NoNSID}, ids...) {
+		links, err := r.req.links(id)
+		rs.dumps = append(rs.dumps, dump{nsid: id, links: links, err: err})
+	}
+	return rs
+}

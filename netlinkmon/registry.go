@@ -1,0 +1,262 @@
+// Copyright The netlink_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package netlinkmon
+
+import (
+	"strconv"
+	"time"
+)
+
+// A pendingMove is an RTM_DELLINK that said its link left for another
+// namespace. The kernel reports the arrival right after it, as the
+// link's registration in the new namespace.
+type pendingMove struct {
+	ifindex int32
+	// nsid is relative to the namespace the link left; it can be compared
+	// with the monitor's own nsids only when that was the host.
+	nsid      int32
+	fromLocal bool
+}
+
+func (m *pendingMove) matches(ev *event) bool {
+	if m == nil || ev.link.change != changeAll || ev.link.index != m.ifindex {
+		return false
+	}
+	return !m.fromLocal || (!ev.local && ev.nsid == m.nsid)
+}
+
+// A registry holds every namespace the monitor knows and applies events to
+// them. It does no I/O, so that tests drive it with synthetic events.
+type registry struct {
+	self *namespace
+	// byNSID holds the living namespaces other than self, named or not.
+	byNSID map[int32]*namespace
+	// byInode holds the living named namespaces.
+	byInode map[uint64]*namespace
+	// byName holds the exported namespaces, living or within retention.
+	byName map[string]*namespace
+	// staleDel counts RTM_DELNSIDs still in flight for namespaces that
+	// were already found dead because their nsid was given to another.
+	staleDel map[int32]int
+	move     *pendingMove
+
+	// counting is false while the start-up baseline is read: namespaces
+	// found then are not new.
+	counting  bool
+	retention time.Duration
+
+	discoveries uint64
+	removals    uint64
+	overruns    uint64
+	resyncs     map[string]uint64
+	messages    [numMsgTypes]uint64
+	malformed   uint64
+}
+
+func newRegistry(selfInode uint64, retention time.Duration, now time.Time) *registry {
+	r := &registry{
+		byNSID:    make(map[int32]*namespace),
+		byInode:   make(map[uint64]*namespace),
+		byName:    make(map[string]*namespace),
+		staleDel:  make(map[int32]int),
+		resyncs:   map[string]uint64{"overrun": 0},
+		retention: retention,
+	}
+	self := newNamespace(NoNSID, now)
+	r.self = self
+	r.name(self, selfInode, "host", SourceSelf)
+	return r
+}
+
+// apply applies a batch of events. It reports whether a namespace appeared
+// that only a scan can name.
+func (r *registry) apply(evs []event, now time.Time) (unnamed bool) {
+	for i := range evs {
+		ev := &evs[i]
+		r.messages[ev.typ]++
+		switch ev.typ {
+		case msgNewLink:
+			ns, isNew := r.lookup(ev, now)
+			unnamed = unnamed || isNew
+			ns.newLink(&ev.link, r.move.matches(ev), now)
+			r.move = nil
+		case msgDelLink:
+			ns, isNew := r.lookup(ev, now)
+			unnamed = unnamed || isNew
+			ns.delLink(&ev.link, now)
+			r.move = nil
+			if ev.link.moved {
+				r.move = &pendingMove{ifindex: ev.link.newIfindex, nsid: ev.link.newNSID, fromLocal: ev.local}
+			}
+		case msgNewNSID:
+			if !ev.local {
+				// Another namespace's own nsids mean nothing here.
+				continue
+			}
+			if _, ok := r.byNSID[ev.peer]; !ok {
+				r.add(ev.peer, now)
+				unnamed = true
+			}
+		case msgDelNSID:
+			if !ev.local {
+				continue
+			}
+			if r.staleDel[ev.peer] > 0 {
+				r.staleDel[ev.peer]--
+				continue
+			}
+			if ns, ok := r.byNSID[ev.peer]; ok {
+				r.kill(ns, now)
+			}
+		}
+	}
+	return unnamed
+}
+
+// lookup finds the namespace of a link event. Events of an nsid the monitor
+// has not heard of (its RTM_NEWNSID was lost in an overrun) start a new one.
+func (r *registry) lookup(ev *event, now time.Time) (*namespace, bool) {
+	if ev.local {
+		return r.self, false
+	}
+	if ns, ok := r.byNSID[ev.nsid]; ok {
+		return ns, false
+	}
+	return r.add(ev.nsid, now), true
+}
+
+// add starts watching the namespace with this nsid. Its links are read as
+// soon as the events before now are applied, or by the caller during
+// start-up.
+func (r *registry) add(nsid int32, now time.Time) *namespace {
+	ns := newNamespace(nsid, now)
+	if r.counting {
+		ns.seedAt = now
+	}
+	r.byNSID[nsid] = ns
+	return ns
+}
+
+// identify records that a scan found the namespace with this inode behind
+// nsid, and names it. It returns the namespace.
+func (r *registry) identify(nsid int32, inode uint64, base string, src Source, now time.Time) *namespace {
+	ns := r.byNSID[nsid]
+	if ns != nil && ns.named && ns.inode != inode {
+		// The kernel gave the nsid to another namespace, so the one that
+		// had it died; its RTM_DELNSID is still on its way.
+		r.kill(ns, now)
+		r.staleDel[nsid]++
+		ns = nil
+	}
+	if ns == nil {
+		ns = r.add(nsid, now)
+	}
+	if !ns.named {
+		r.name(ns, inode, base, src)
+	}
+	return ns
+}
+
+// name gives ns its fixed name and exports it.
+func (r *registry) name(ns *namespace, inode uint64, base string, src Source) {
+	ino := "ino-" + strconv.FormatUint(inode, 10)
+	if base == "" {
+		base = ino
+	}
+	if old, ok := r.byName[base]; ok && old.alive {
+		// Two living namespaces never share a name.
+		base = ino
+	}
+	if old, ok := r.byName[base]; ok && !old.alive {
+		// A name is reused (ip netns del X; ip netns add X): the dead
+		// namespace's series end early rather than collide.
+		delete(r.byName, base)
+	}
+	ns.name, ns.inode, ns.source, ns.named = base, inode, src, true
+	r.byInode[inode] = ns
+	r.byName[base] = ns
+	r.discoveries++
+}
+
+func (r *registry) kill(ns *namespace, now time.Time) {
+	ns.die(now)
+	if r.byNSID[ns.nsid] == ns {
+		delete(r.byNSID, ns.nsid)
+	}
+	if ns.named {
+		if r.byInode[ns.inode] == ns {
+			delete(r.byInode, ns.inode)
+		}
+		r.removals++
+	}
+}
+
+// syncNSIDs makes the living namespaces match the nsids that exist after an
+// overrun, which may have hidden RTM_NEWNSID and RTM_DELNSID messages. It
+// reports whether a namespace appeared that only a scan can name.
+func (r *registry) syncNSIDs(ids []int32, now time.Time) (unnamed bool) {
+	live := make(map[int32]bool, len(ids))
+	for _, id := range ids {
+		live[id] = true
+		if _, ok := r.byNSID[id]; !ok {
+			r.add(id, now)
+			unnamed = true
+		}
+	}
+	for id, ns := range r.byNSID {
+		if !live[id] {
+			r.kill(ns, now)
+		}
+	}
+	return unnamed
+}
+
+// prune forgets dead namespaces whose retention has expired, and old
+// tombstones.
+func (r *registry) prune(now time.Time) {
+	for name, ns := range r.byName {
+		if !ns.alive && now.Sub(ns.died) >= r.retention {
+			delete(r.byName, name)
+		}
+	}
+	r.self.expireTombstones(now)
+	for _, ns := range r.byNSID {
+		ns.expireTombstones(now)
+	}
+}
+
+// due returns the namespaces whose first dump is due, and when the next
+// one will be.
+func (r *registry) due(now time.Time) (due []*namespace, next time.Time) {
+	for _, ns := range r.byNSID {
+		switch {
+		case ns.seedAt.IsZero():
+		case !ns.seedAt.After(now):
+			due = append(due, ns)
+		case next.IsZero() || ns.seedAt.Before(next):
+			next = ns.seedAt
+		}
+	}
+	return due, next
+}
+
+// unnamed reports whether any living namespace still waits for a name.
+func (r *registry) unnamed() bool {
+	for _, ns := range r.byNSID {
+		if !ns.named {
+			return true
+		}
+	}
+	return false
+}
