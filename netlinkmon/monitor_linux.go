@@ -58,7 +58,7 @@ type Monitor struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	done   chan struct{}
-	err  error
+	err    error
 }
 
 // Start checks privileges, opens the netlink sockets, discovers the
