@@ -13,12 +13,7 @@
 
 package netlinkmon
 
-import (
-	"maps"
-	"slices"
-	"strings"
-	"time"
-)
+import "time"
 
 // A Source says how a namespace was found. It is fixed when the namespace is
 // first seen.
@@ -103,83 +98,4 @@ type LinkCount struct {
 	Kind      string
 	OperState string
 	Count     int
-}
-
-// operStates are RFC 2863 names of IF_OPER_* values, as iproute2 prints them
-// in lowercase.
-var operStates = [...]string{"unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up"}
-
-func operStateName(v uint8) string {
-	if int(v) < len(operStates) {
-		return operStates[v]
-	}
-	return "unknown"
-}
-
-// snapshot copies the exported state.
-func (r *registry) snapshot() Snapshot {
-	s := Snapshot{
-		Namespaces:  make([]Namespace, 0, len(r.byName)),
-		Discoveries: r.discoveries,
-		Removals:    r.removals,
-		Overruns:    r.overruns,
-		Resyncs:     maps.Clone(r.resyncs),
-		Messages:    make(map[string]uint64, numMsgTypes+1),
-	}
-	for t, n := range r.messages {
-		if n > 0 {
-			s.Messages[msgTypeNames[t]] = n
-		}
-	}
-	if r.malformed > 0 {
-		s.Messages["malformed"] = r.malformed
-	}
-	for _, ns := range r.byName {
-		s.Namespaces = append(s.Namespaces, ns.snapshot())
-	}
-	slices.SortFunc(s.Namespaces, func(a, b Namespace) int { return strings.Compare(a.Name, b.Name) })
-	return s
-}
-
-type linkKey struct {
-	kind string
-	oper uint8
-}
-
-func (ns *namespace) snapshot() Namespace {
-	out := Namespace{
-		Name:      ns.name,
-		Inode:     ns.inode,
-		NSID:      ns.nsid,
-		Source:    ns.source,
-		Alive:     ns.alive,
-		LastEvent: ns.lastEvent,
-		Kinds:     make([]KindCounters, 0, len(ns.counters)),
-	}
-	for _, c := range ns.counters {
-		out.Kinds = append(out.Kinds, *c)
-	}
-	slices.SortFunc(out.Kinds, func(a, b KindCounters) int { return strings.Compare(a.Kind, b.Kind) })
-	if len(ns.links) == 0 {
-		return out
-	}
-	counts := make(map[linkKey]int, 4)
-	for _, l := range ns.links {
-		o := l.oper
-		if int(o) >= len(operStates) {
-			o = 0
-		}
-		counts[linkKey{l.kind, o}]++
-	}
-	out.Links = make([]LinkCount, 0, len(counts))
-	for k, n := range counts {
-		out.Links = append(out.Links, LinkCount{Kind: k.kind, OperState: operStateName(k.oper), Count: n})
-	}
-	slices.SortFunc(out.Links, func(a, b LinkCount) int {
-		if c := strings.Compare(a.Kind, b.Kind); c != 0 {
-			return c
-		}
-		return strings.Compare(a.OperState, b.OperState)
-	})
-	return out
 }

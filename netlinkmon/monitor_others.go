@@ -1,0 +1,36 @@
+// Copyright The netlink_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+//go:build !linux
+
+package netlinkmon
+
+import (
+	"context"
+	"errors"
+)
+
+// A Monitor watches link events in every network namespace it can find. It
+// needs Linux.
+type Monitor struct{}
+
+// Start fails: network namespaces and rtnetlink exist only on Linux.
+func Start(context.Context, Options) (*Monitor, error) {
+	return nil, errors.New("netlinkmon: network namespaces need Linux")
+}
+
+// Snapshot returns an empty snapshot.
+func (*Monitor) Snapshot() Snapshot { return Snapshot{} }
+
+// Wait returns at once.
+func (*Monitor) Wait() error { return nil }
