@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jsimonetti/rtnetlink/v2"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -133,13 +134,32 @@ func (r *requester) links(nsid int32) ([]link, error) {
 		if m.Header.Type != unix.RTM_NEWLINK {
 			continue
 		}
-		l, err := decodeLink(m.Data, r.kinds)
-		if err != nil {
-			return nil, fmt.Errorf("netlinkmon: dump links of nsid %d: %w", nsid, err)
+		var lm rtnetlink.LinkMessage
+		if err := lm.UnmarshalBinary(m.Data); err != nil {
+			return nil, fmt.Errorf("netlinkmon: dump links of nsid %d: %w: %w", nsid, errMalformed, err)
 		}
-		out = append(out, l)
+		out = append(out, linkFromMessage(&lm, r.kinds))
 	}
 	return out, nil
+}
+
+// linkFromMessage reduces a dumped link to what the counters need. Dumps are
+// rare, so they use rtnetlink's complete decoder; events use decodeLink.
+func linkFromMessage(m *rtnetlink.LinkMessage, k kinds) link {
+	l := link{index: int32(m.Index), flags: m.Flags, change: m.Change, kind: "device"}
+	a := m.Attributes
+	if a == nil {
+		return l
+	}
+	l.name, l.oper = a.Name, uint8(a.OperationalState)
+	if a.Info != nil {
+		l.kind = k.intern([]byte(a.Info.Kind))
+	}
+	if a.CarrierUpCount != nil && a.CarrierDownCount != nil {
+		l.hasCarrier = true
+		l.carrierUp, l.carrierDown = *a.CarrierUpCount, *a.CarrierDownCount
+	}
+	return l
 }
 
 func (r *requester) execute(typ uint16, flags netlink.HeaderFlags, ae *netlink.AttributeEncoder) ([]netlink.Message, error) {
