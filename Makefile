@@ -1,0 +1,48 @@
+# Copyright The netlink_exporter Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+# http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+# Targets not defined here (style, format, vet, lint, test-short, build,
+# crossbuild, tarball, docker, clean, deps, unused, promu, ...) come from
+# Makefile.common as common-<target>.
+include Makefile.common
+
+.DEFAULT_GOAL := all
+
+# BENCH_FLAGS is passed to cmd/netlink-bench, e.g. make bench BENCH_FLAGS=-quick
+BENCH_FLAGS ?=
+
+.PHONY: all
+all: style vet test build
+
+# The README's test command. Integration tests probe for root and the needed
+# capabilities at run time and skip themselves without them, so run this as
+# root to exercise everything (CI does).
+.PHONY: test
+test:
+	@echo ">> running all tests"
+	$(GO) test -race -count=1 ./...
+
+# Like test, but refuses to run where the integration tests would skip.
+.PHONY: test-integration
+test-integration:
+	@if [ "$$(id -u)" != 0 ]; then \
+		echo "!! test-integration must run as root: the integration tests skip themselves otherwise" >&2; \
+		exit 1; \
+	fi
+	$(GO) test -race -count=1 ./...
+
+# Benchmarks against a live kernel (see cmd/netlink-bench); needs root.
+.PHONY: bench
+bench:
+	$(GO) run ./cmd/netlink-bench $(BENCH_FLAGS)
