@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"sync"
 	"time"
@@ -28,6 +29,9 @@ import (
 const (
 	// pruneInterval is how often expired namespaces are forgotten.
 	pruneInterval = time.Second
+	// retryFailed is how long a namespace that could not be watched is
+	// left alone.
+	retryFailed = time.Minute
 	// minProcScanGap limits the process scans that unnamed namespaces
 	// trigger between the periodic ones.
 	minProcScanGap = time.Second
@@ -53,6 +57,9 @@ type Monitor struct {
 
 	resolveWanted bool
 	lastProcScan  time.Time
+	// failed remembers namespaces that could not be watched, so that every
+	// scan does not retry them and log again.
+	failed map[uint64]time.Time
 
 	// cancel stops the goroutines when the loop ends early.
 	cancel context.CancelFunc
@@ -86,6 +93,7 @@ func Start(ctx context.Context, opts Options) (*Monitor, error) {
 		nsfsDev: nsfsDev,
 		reg:     newRegistry(selfIno, opts.Retention, time.Now()),
 		done:    make(chan struct{}),
+		failed:  make(map[uint64]time.Time),
 	}
 	// The event socket opens first, so that nothing between the baseline
 	// dumps and the first read is missed.
@@ -197,9 +205,11 @@ func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-c
 		case <-procTick:
 			m.scanProc()
 		case <-prune.C:
+			now := time.Now()
 			m.mu.Lock()
-			m.reg.prune(time.Now())
+			m.reg.prune(now)
 			m.mu.Unlock()
+			maps.DeleteFunc(m.failed, func(_ uint64, t time.Time) bool { return now.Sub(t) >= retryFailed })
 		case <-seedTimer.C:
 		}
 		if next := m.catchUp(); !next.IsZero() {
@@ -316,8 +326,12 @@ func (m *Monitor) scanProc() {
 // assigning one if needed, and starts watching it. The namespace file is
 // open only for that request: an open file would keep the namespace alive.
 func (m *Monitor) resolve(cands []netns.Candidate) {
+	now := time.Now()
 	for _, c := range cands {
 		if _, ok := m.reg.byInode[c.Inode]; ok {
+			continue
+		}
+		if t, ok := m.failed[c.Inode]; ok && now.Sub(t) < retryFailed {
 			continue
 		}
 		id, err := m.nsidOf(c)
@@ -325,10 +339,12 @@ func (m *Monitor) resolve(cands []netns.Candidate) {
 			if os.IsNotExist(err) || netns.IsChanged(err) {
 				m.log.Debug("Namespace vanished before it was watched", "path", c.Path, "err", err)
 			} else {
-				m.log.Warn("Cannot watch namespace", "path", c.Path, "err", err)
+				m.failed[c.Inode] = now
+				m.log.Warn("Cannot watch namespace; retrying in a minute", "path", c.Path, "err", err)
 			}
 			continue
 		}
+		delete(m.failed, c.Inode)
 		src := SourceDir
 		if c.Source == netns.SourceProc {
 			src = SourceProc
