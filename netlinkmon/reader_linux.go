@@ -15,9 +15,7 @@ package netlinkmon
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"time"
 )
@@ -82,9 +80,7 @@ func (r *reader) requestDump(nsid int32) {
 	r.mu.Lock()
 	r.pending[nsid] = struct{}{}
 	r.mu.Unlock()
-	// Wakes a read parked on the poller; run clears the deadline before
-	// it looks at the requests again.
-	_ = r.sock.conn.SetReadDeadline(time.Unix(1, 0))
+	r.sock.wakeUp()
 }
 
 func (r *reader) takeRequests() []int32 {
@@ -104,28 +100,36 @@ func (r *reader) takeRequests() []int32 {
 // run reads batches until ctx is done or a receive fails, and closes out.
 func (r *reader) run(ctx context.Context, out chan<- batch) {
 	defer close(out)
+	woken := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
-		_ = r.sock.conn.SetReadDeadline(time.Unix(1, 0))
+		defer close(woken)
+		r.sock.wakeUp()
 	})
-	defer stop()
+	defer func() {
+		// The socket closes after run returns: never let the wake-up
+		// write to a closed, or reused, descriptor.
+		if !stop() {
+			<-woken
+		}
+	}()
 	rest := time.NewTimer(0)
 	defer rest.Stop()
 	for {
-		if err := r.sock.conn.SetReadDeadline(time.Time{}); err != nil {
-			r.fail(ctx, out, err)
-			return
-		}
 		reqs := r.takeRequests()
+		if len(reqs) == 0 {
+			if err := r.sock.wait(); err != nil {
+				r.fail(ctx, out, err)
+				return
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			// A wake-up may have brought requests.
+			reqs = r.takeRequests()
+		}
 		var b batch
-		err := r.sock.read(&b, len(reqs) == 0)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
-			b.err = err
-		}
-		if b.err != nil {
-			r.fail(ctx, out, b.err)
+		if err := r.sock.drain(&b); err != nil {
+			r.fail(ctx, out, err)
 			return
 		}
 		if b.overrun {
