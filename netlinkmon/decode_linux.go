@@ -109,7 +109,7 @@ func decodeDatagram(evs []event, b, oob []byte, k kinds) ([]event, int) {
 	bad := 0
 	for len(b) >= unix.NLMSG_HDRLEN {
 		l := binary.NativeEndian.Uint32(b[0:4])
-		if l < unix.NLMSG_HDRLEN || int(l) > len(b) {
+		if l < unix.NLMSG_HDRLEN || uint64(l) > uint64(len(b)) {
 			// The framing is broken: nothing after this can be trusted.
 			return evs, bad + 1
 		}

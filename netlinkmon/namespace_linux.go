@@ -85,6 +85,11 @@ func (ns *namespace) newLink(l *link, movedIn bool, now time.Time) {
 	ns.lastEvent = now
 	st, ok := ns.links[l.index]
 	if !ok {
+		if _, gone := ns.gone[l.index]; gone && l.change != changeAll {
+			// A late change of a link that a dump already found gone;
+			// its RTM_DELLINK is on its way.
+			return
+		}
 		c := ns.kind(l.kind)
 		if movedIn {
 			c.MovesIn++

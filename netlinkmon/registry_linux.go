@@ -206,6 +206,9 @@ func (r *registry) kill(ns *namespace, now time.Time) {
 // overrun, which may have hidden RTM_NEWNSID and RTM_DELNSID messages. It
 // reports whether a namespace appeared that only a scan can name.
 func (r *registry) syncNSIDs(ids []int32, now time.Time) (unnamed bool) {
+	// Every RTM_DELNSID sent before the overrun has now been read or lost,
+	// so none is still expected.
+	clear(r.staleDel)
 	live := make(map[int32]bool, len(ids))
 	for _, id := range ids {
 		live[id] = true

@@ -1,0 +1,633 @@
+// Copyright The netlink_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package netlinkmon
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"golang.org/x/sys/unix"
+)
+
+const hostIno = 4026531840
+
+func newTestRegistry() *registry {
+	r := newRegistry(hostIno, time.Minute, t0)
+	r.counting = true
+	return r
+}
+
+// Events as the decoder makes them.
+func newLinkEv(local bool, nsid int32, l link) event {
+	return event{typ: msgNewLink, local: local, nsid: nsid, link: l}
+}
+
+func delLinkEv(local bool, nsid int32, l link) event {
+	return event{typ: msgDelLink, local: local, nsid: nsid, link: l}
+}
+
+func newNSIDEv(local bool, nsid, peer int32) event {
+	return event{typ: msgNewNSID, local: local, nsid: nsid, peer: peer}
+}
+
+func delNSIDEv(local bool, nsid, peer int32) event {
+	return event{typ: msgDelNSID, local: local, nsid: nsid, peer: peer}
+}
+
+// nsByName finds a namespace in a snapshot.
+func nsByName(s Snapshot, name string) (Namespace, bool) {
+	for _, ns := range s.Namespaces {
+		if ns.Name == name {
+			return ns, true
+		}
+	}
+	return Namespace{}, false
+}
+
+func names(s Snapshot) []string {
+	out := make([]string, 0, len(s.Namespaces))
+	for _, ns := range s.Namespaces {
+		out = append(out, ns.Name)
+	}
+	return out
+}
+
+// kindOf returns the counters of one kind in a snapshot namespace.
+func kindOf(ns Namespace, kind string) KindCounters {
+	for _, k := range ns.Kinds {
+		if k.Kind == kind {
+			return k
+		}
+	}
+	return KindCounters{Kind: kind}
+}
+
+func mustNS(t *testing.T, s Snapshot, name string) Namespace {
+	t.Helper()
+	ns, ok := nsByName(s, name)
+	if !ok {
+		t.Fatalf("namespace %q not in snapshot %v", name, names(s))
+	}
+	return ns
+}
+
+func TestRegistryNewNSID(t *testing.T) {
+	r := newTestRegistry()
+	if !r.apply([]event{newNSIDEv(true, 0, 3)}, t0) {
+		t.Errorf("apply of RTM_NEWNSID for a new nsid did not ask for a scan")
+	}
+	ns := r.byNSID[3]
+	if ns == nil || ns.named || !ns.alive {
+		t.Fatalf("nsid 3 = %+v, want an unnamed living namespace", ns)
+	}
+	if !ns.seedAt.Equal(t0) {
+		t.Errorf("seedAt = %v, want its first dump due now", ns.seedAt)
+	}
+	if !r.unnamed() {
+		t.Errorf("unnamed() = false with nsid 3 unnamed")
+	}
+	if got := names(r.snapshot()); !cmp.Equal(got, []string{"host"}) {
+		t.Errorf("snapshot namespaces = %v before identify, want only host", got)
+	}
+	// Known nsid: nothing new.
+	if r.apply([]event{newNSIDEv(true, 0, 3)}, t0) {
+		t.Errorf("apply of RTM_NEWNSID for a known nsid asked for a scan")
+	}
+	if got := r.identify(3, 100, "foo", SourceDir, t0); got != ns {
+		t.Errorf("identify made a new namespace instead of naming the known one")
+	}
+	s := r.snapshot()
+	want := Namespace{Name: "foo", Inode: 100, NSID: 3, Source: SourceDir, Alive: true, Kinds: []KindCounters{}}
+	if diff := cmp.Diff(want, mustNS(t, s, "foo")); diff != "" {
+		t.Errorf("foo (-want +got):\n%s", diff)
+	}
+	if s.Discoveries != 2 {
+		t.Errorf("discoveries = %d, want 2 (host and foo)", s.Discoveries)
+	}
+	if r.unnamed() {
+		t.Errorf("unnamed() = true after identify")
+	}
+}
+
+func TestRegistryIgnoresRemoteNSIDEvents(t *testing.T) {
+	r := newTestRegistry()
+	r.identify(3, 100, "foo", SourceDir, t0)
+	// A namespace's own nsids for its peers mean nothing in the host.
+	if r.apply([]event{newNSIDEv(false, 3, 0), newNSIDEv(false, 3, 5), delNSIDEv(false, 3, 3)}, t0) {
+		t.Errorf("remote nsid events asked for a scan")
+	}
+	if len(r.byNSID) != 1 {
+		t.Errorf("byNSID has %d namespaces, want only nsid 3", len(r.byNSID))
+	}
+	if !mustNS(t, r.snapshot(), "foo").Alive {
+		t.Errorf("a remote RTM_DELNSID killed foo")
+	}
+	s := r.snapshot()
+	if s.Messages["newnsid"] != 2 || s.Messages["delnsid"] != 1 {
+		t.Errorf("messages = %v, want 2 newnsid and 1 delnsid counted", s.Messages)
+	}
+}
+
+func TestRegistryDelNSID(t *testing.T) {
+	r := newTestRegistry()
+	r.identify(3, 100, "foo", SourceDir, t0)
+	r.apply([]event{
+		newLinkEv(false, 3, lk(1, "device", unix.IFF_UP)),
+		newLinkEv(false, 3, lk(2, "veth", 0)),
+		newLinkEv(false, 3, lk(3, "veth", 0)),
+	}, t0)
+	died := t0.Add(time.Second)
+	r.apply([]event{delNSIDEv(true, 0, 3)}, died)
+
+	s := r.snapshot()
+	foo := mustNS(t, s, "foo")
+	if foo.Alive || foo.NSID != 3 || len(foo.Links) != 0 {
+		t.Errorf("foo after RTM_DELNSID: alive %v, nsid %d, links %v", foo.Alive, foo.NSID, foo.Links)
+	}
+	if c := kindOf(foo, "veth"); c.Creations != 2 || c.Deletions != 2 {
+		t.Errorf("veth: %d creations, %d deletions; want 2, 2", c.Creations, c.Deletions)
+	}
+	if c := kindOf(foo, "device"); c.Deletions != 1 {
+		t.Errorf("device: %d deletions, want 1", c.Deletions)
+	}
+	if s.Removals != 1 {
+		t.Errorf("removals = %d, want 1", s.Removals)
+	}
+	if _, ok := r.byNSID[3]; ok {
+		t.Errorf("nsid 3 still maps to a namespace")
+	}
+	if _, ok := r.byInode[100]; ok {
+		t.Errorf("inode 100 still maps to a namespace")
+	}
+	// A second one, for an nsid nobody holds, changes nothing.
+	r.apply([]event{delNSIDEv(true, 0, 3)}, died)
+	if s := r.snapshot(); s.Removals != 1 {
+		t.Errorf("removals = %d after a duplicate RTM_DELNSID, want 1", s.Removals)
+	}
+}
+
+func TestRegistryUnnamedDeath(t *testing.T) {
+	r := newTestRegistry()
+	r.apply([]event{newNSIDEv(true, 0, 3), newLinkEv(false, 3, lk(2, "veth", 0)), delNSIDEv(true, 0, 3)}, t0)
+	s := r.snapshot()
+	if s.Removals != 0 || len(s.Namespaces) != 1 {
+		t.Errorf("an unnamed namespace's death: removals %d, namespaces %v; want 0, [host]", s.Removals, names(s))
+	}
+	if r.unnamed() {
+		t.Errorf("unnamed() = true after the unnamed namespace died")
+	}
+}
+
+func TestRegistryLinkEventOfUnknownNSID(t *testing.T) {
+	r := newTestRegistry()
+	// Its RTM_NEWNSID was lost in an overrun.
+	if !r.apply([]event{newLinkEv(false, 8, lk(2, "veth", 0))}, t0) {
+		t.Errorf("a link event of an unknown nsid did not ask for a scan")
+	}
+	if ns := r.byNSID[8]; ns == nil || ns.named {
+		t.Fatalf("nsid 8 = %+v, want an unnamed namespace", ns)
+	}
+	// Counters kept from before the name was known.
+	r.identify(8, 800, "", SourceProc, t0)
+	ns := mustNS(t, r.snapshot(), "ino-800")
+	if c := kindOf(ns, "veth"); c.Creations != 1 {
+		t.Errorf("veth creations = %d after identify, want 1", c.Creations)
+	}
+}
+
+func TestRegistryMoves(t *testing.T) {
+	host5 := lk(5, "veth", unix.IFF_UP)
+	tests := []struct {
+		name    string
+		batches [][]event
+		// Counters of veth links in host and in foo (nsid 3).
+		wantHost, wantFoo KindCounters
+	}{
+		{
+			name: "host to namespace",
+			batches: [][]event{{
+				delLinkEv(true, 0, movedTo(host5, 3, 9)),
+				newLinkEv(false, 3, lk(9, "veth", 0)),
+			}},
+			wantHost: KindCounters{Kind: "veth", MovesOut: 1},
+			wantFoo:  KindCounters{Kind: "veth", MovesIn: 1},
+		},
+		{
+			name: "across batches",
+			batches: [][]event{
+				{delLinkEv(true, 0, movedTo(host5, 3, 9))},
+				{newLinkEv(false, 3, lk(9, "veth", 0))},
+			},
+			wantHost: KindCounters{Kind: "veth", MovesOut: 1},
+			wantFoo:  KindCounters{Kind: "veth", MovesIn: 1},
+		},
+		{
+			// The kernel assigns the host an nsid inside the target
+			// while it reports the arrival there.
+			name: "nsid event in between",
+			batches: [][]event{{
+				delLinkEv(true, 0, movedTo(host5, 3, 9)),
+				newNSIDEv(false, 3, 0),
+				newLinkEv(false, 3, lk(9, "veth", 0)),
+			}},
+			wantHost: KindCounters{Kind: "veth", MovesOut: 1},
+			wantFoo:  KindCounters{Kind: "veth", MovesIn: 1},
+		},
+		{
+			name: "arrival with another ifindex is a creation",
+			batches: [][]event{{
+				delLinkEv(true, 0, movedTo(host5, 3, 9)),
+				newLinkEv(false, 3, lk(10, "veth", 0)),
+			}},
+			wantHost: KindCounters{Kind: "veth", MovesOut: 1},
+			wantFoo:  KindCounters{Kind: "veth", Creations: 1},
+		},
+		{
+			name: "arrival in another namespace is a creation",
+			batches: [][]event{{
+				delLinkEv(true, 0, movedTo(host5, 4, 9)),
+				newLinkEv(false, 3, lk(9, "veth", 0)),
+			}},
+			wantHost: KindCounters{Kind: "veth", MovesOut: 1},
+			wantFoo:  KindCounters{Kind: "veth", Creations: 1},
+		},
+		{
+			name: "a flag change is not an arrival",
+			batches: [][]event{{
+				delLinkEv(true, 0, movedTo(host5, 3, 9)),
+				newLinkEv(false, 3, withChange(lk(9, "veth", 0), 0)),
+			}},
+			wantHost: KindCounters{Kind: "veth", MovesOut: 1},
+			wantFoo:  KindCounters{Kind: "veth", Creations: 1},
+		},
+		{
+			name: "an unrelated link event ends the wait",
+			batches: [][]event{{
+				delLinkEv(true, 0, movedTo(host5, 3, 9)),
+				newLinkEv(true, 0, withChange(lk(1, "device", unix.IFF_UP), 0)),
+				newLinkEv(false, 3, lk(9, "veth", 0)),
+			}},
+			wantHost: KindCounters{Kind: "veth", MovesOut: 1},
+			wantFoo:  KindCounters{Kind: "veth", Creations: 1},
+		},
+		{
+			name: "namespace to host",
+			batches: [][]event{{
+				newLinkEv(false, 3, lk(9, "veth", 0)),
+				// The new nsid is foo's id for the host, which the
+				// monitor cannot compare with its own.
+				delLinkEv(false, 3, movedTo(lk(9, "veth", 0), 0, 6)),
+				newLinkEv(true, 0, lk(6, "veth", 0)),
+			}},
+			wantHost: KindCounters{Kind: "veth", MovesIn: 1},
+			wantFoo:  KindCounters{Kind: "veth", Creations: 1, MovesOut: 1},
+		},
+		{
+			name: "plain deletion then registration",
+			batches: [][]event{{
+				delLinkEv(true, 0, host5),
+				newLinkEv(false, 3, lk(5, "veth", 0)),
+			}},
+			wantHost: KindCounters{Kind: "veth", Deletions: 1},
+			wantFoo:  KindCounters{Kind: "veth", Creations: 1},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newTestRegistry()
+			r.self.reconcile([]link{host5}, false, t0)
+			r.identify(3, 100, "foo", SourceDir, t0)
+			for _, b := range tt.batches {
+				r.apply(b, t0)
+			}
+			s := r.snapshot()
+			if diff := cmp.Diff(tt.wantHost, kindOf(mustNS(t, s, "host"), "veth")); diff != "" {
+				t.Errorf("host veth (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantFoo, kindOf(mustNS(t, s, "foo"), "veth")); diff != "" {
+				t.Errorf("foo veth (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestRegistryMoveIntoNewNamespace(t *testing.T) {
+	r := newTestRegistry()
+	r.self.reconcile([]link{lk(5, "veth", 0)}, false, t0)
+	// The move assigns the target an nsid first.
+	unnamed := r.apply([]event{
+		newNSIDEv(true, 0, 2),
+		delLinkEv(true, 0, movedTo(lk(5, "veth", 0), 2, 5)),
+		newNSIDEv(false, 2, 0),
+		newLinkEv(false, 2, lk(5, "veth", 0)),
+	}, t0)
+	if !unnamed {
+		t.Errorf("apply did not ask for a scan")
+	}
+	// Its first dump finds the moved link and lo.
+	r.byNSID[2].reconcile([]link{lk(1, "device", 0), lk(5, "veth", 0)}, true, t0)
+	r.identify(2, 200, "bar", SourceDir, t0)
+	bar := mustNS(t, r.snapshot(), "bar")
+	want := []KindCounters{{Kind: "device", Creations: 1}, {Kind: "veth", MovesIn: 1}}
+	if diff := cmp.Diff(want, bar.Kinds); diff != "" {
+		t.Errorf("bar counters (-want +got):\n%s", diff)
+	}
+}
+
+func TestRegistryNaming(t *testing.T) {
+	type ident struct {
+		nsid  int32
+		inode uint64
+		base  string
+		src   Source
+	}
+	tests := []struct {
+		name   string
+		idents []ident
+		// deaths are nsids whose RTM_DELNSID comes after the identify
+		// of the same index.
+		deaths    map[int]int32
+		wantNames []string
+		// wantAlive maps each name in the snapshot to its inode and
+		// liveness.
+		wantInode map[string]uint64
+		wantAlive map[string]bool
+	}{
+		{
+			name:      "directory name",
+			idents:    []ident{{3, 100, "foo", SourceDir}},
+			wantNames: []string{"foo", "host"},
+			wantInode: map[string]uint64{"foo": 100, "host": hostIno},
+			wantAlive: map[string]bool{"foo": true, "host": true},
+		},
+		{
+			name:      "process namespace",
+			idents:    []ident{{3, 100, "", SourceProc}},
+			wantNames: []string{"host", "ino-100"},
+			wantInode: map[string]uint64{"ino-100": 100, "host": hostIno},
+			wantAlive: map[string]bool{"ino-100": true, "host": true},
+		},
+		{
+			name:      "collision with a living namespace",
+			idents:    []ident{{3, 100, "foo", SourceDir}, {4, 200, "foo", SourceDir}},
+			wantNames: []string{"foo", "host", "ino-200"},
+			wantInode: map[string]uint64{"foo": 100, "ino-200": 200, "host": hostIno},
+			wantAlive: map[string]bool{"foo": true, "ino-200": true, "host": true},
+		},
+		{
+			name:      "a directory called host",
+			idents:    []ident{{3, 100, "host", SourceDir}},
+			wantNames: []string{"host", "ino-100"},
+			wantInode: map[string]uint64{"ino-100": 100, "host": hostIno},
+			wantAlive: map[string]bool{"ino-100": true, "host": true},
+		},
+		{
+			name:      "reuse of a dead namespace's name",
+			idents:    []ident{{3, 100, "foo", SourceDir}, {4, 200, "foo", SourceDir}},
+			deaths:    map[int]int32{0: 3},
+			wantNames: []string{"foo", "host"},
+			wantInode: map[string]uint64{"foo": 200, "host": hostIno},
+			wantAlive: map[string]bool{"foo": true, "host": true},
+		},
+		{
+			name:      "same namespace found twice",
+			idents:    []ident{{3, 100, "foo", SourceDir}, {3, 100, "", SourceProc}},
+			wantNames: []string{"foo", "host"},
+			wantInode: map[string]uint64{"foo": 100, "host": hostIno},
+			wantAlive: map[string]bool{"foo": true, "host": true},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newTestRegistry()
+			for i, id := range tt.idents {
+				r.identify(id.nsid, id.inode, id.base, id.src, t0)
+				if nsid, ok := tt.deaths[i]; ok {
+					r.apply([]event{delNSIDEv(true, 0, nsid)}, t0)
+				}
+			}
+			s := r.snapshot()
+			if diff := cmp.Diff(tt.wantNames, names(s)); diff != "" {
+				t.Errorf("names (-want +got):\n%s", diff)
+			}
+			inodes, alive := map[string]uint64{}, map[string]bool{}
+			for _, ns := range s.Namespaces {
+				inodes[ns.Name], alive[ns.Name] = ns.Inode, ns.Alive
+			}
+			if diff := cmp.Diff(tt.wantInode, inodes); diff != "" {
+				t.Errorf("inodes (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantAlive, alive); diff != "" {
+				t.Errorf("alive (-want +got):\n%s", diff)
+			}
+			if want := uint64(len(s.Namespaces)); s.Discoveries < want {
+				t.Errorf("discoveries = %d, fewer than the %d namespaces", s.Discoveries, want)
+			}
+		})
+	}
+}
+
+func TestRegistryNSIDReuse(t *testing.T) {
+	r := newTestRegistry()
+	r.identify(3, 100, "foo", SourceDir, t0)
+	r.apply([]event{newLinkEv(false, 3, lk(2, "veth", 0))}, t0)
+
+	// foo died and the kernel gave nsid 3 to bar before foo's RTM_DELNSID
+	// was read.
+	later := t0.Add(time.Second)
+	bar := r.identify(3, 200, "bar", SourceDir, later)
+	if bar.name != "bar" || r.byNSID[3] != bar {
+		t.Fatalf("identify of nsid 3 with a new inode gave %q", bar.name)
+	}
+	s := r.snapshot()
+	foo := mustNS(t, s, "foo")
+	if foo.Alive || kindOf(foo, "veth").Deletions != 1 {
+		t.Errorf("foo: alive %v, veth deletions %d; want dead with its link deleted", foo.Alive, kindOf(foo, "veth").Deletions)
+	}
+	if s.Removals != 1 {
+		t.Errorf("removals = %d, want 1", s.Removals)
+	}
+	// foo's RTM_DELNSID arrives: it must not kill bar.
+	r.apply([]event{delNSIDEv(true, 0, 3)}, later)
+	if !mustNS(t, r.snapshot(), "bar").Alive {
+		t.Fatalf("foo's late RTM_DELNSID killed bar")
+	}
+	// bar's own death.
+	r.apply([]event{delNSIDEv(true, 0, 3)}, later)
+	s = r.snapshot()
+	if mustNS(t, s, "bar").Alive {
+		t.Errorf("bar survived its RTM_DELNSID")
+	}
+	if s.Removals != 2 {
+		t.Errorf("removals = %d, want 2", s.Removals)
+	}
+}
+
+func TestRegistrySyncNSIDs(t *testing.T) {
+	r := newTestRegistry()
+	r.identify(3, 100, "foo", SourceDir, t0)
+	r.identify(4, 200, "bar", SourceDir, t0)
+	r.apply([]event{newLinkEv(false, 3, lk(2, "veth", 0))}, t0)
+
+	if !r.syncNSIDs([]int32{4, 5}, t0) {
+		t.Errorf("syncNSIDs with a new nsid did not ask for a scan")
+	}
+	s := r.snapshot()
+	foo := mustNS(t, s, "foo")
+	if foo.Alive || kindOf(foo, "veth").Deletions != 1 {
+		t.Errorf("foo: alive %v, veth deletions %d; want dead with its link deleted", foo.Alive, kindOf(foo, "veth").Deletions)
+	}
+	if !mustNS(t, s, "bar").Alive {
+		t.Errorf("bar died")
+	}
+	if ns := r.byNSID[5]; ns == nil || ns.named || !ns.seedAt.Equal(t0) {
+		t.Errorf("nsid 5 = %+v, want an unnamed namespace due for a dump", ns)
+	}
+	if s.Removals != 1 {
+		t.Errorf("removals = %d, want 1", s.Removals)
+	}
+	if r.syncNSIDs([]int32{4, 5}, t0) {
+		t.Errorf("syncNSIDs without changes asked for a scan")
+	}
+}
+
+func TestRegistryPrune(t *testing.T) {
+	r := newTestRegistry()
+	r.identify(3, 100, "foo", SourceDir, t0)
+	r.identify(4, 200, "bar", SourceDir, t0)
+	r.apply([]event{delNSIDEv(true, 0, 3)}, t0)
+	// A tombstone in the host, from a resync.
+	r.self.reconcile([]link{lk(5, "veth", 0)}, false, t0)
+	r.self.reconcile(nil, true, t0)
+
+	r.prune(t0.Add(time.Minute - time.Nanosecond))
+	if got := names(r.snapshot()); !cmp.Equal(got, []string{"bar", "foo", "host"}) {
+		t.Errorf("namespaces before the retention = %v", got)
+	}
+	r.prune(t0.Add(time.Minute))
+	if got := names(r.snapshot()); !cmp.Equal(got, []string{"bar", "host"}) {
+		t.Errorf("namespaces after the retention = %v, want foo gone", got)
+	}
+	if len(r.self.gone) != 0 {
+		t.Errorf("host tombstones %v after a minute, want none", r.self.gone)
+	}
+	// Counters of a pruned namespace are gone, but the totals stay.
+	if s := r.snapshot(); s.Discoveries != 3 || s.Removals != 1 {
+		t.Errorf("discoveries %d, removals %d; want 3, 1", s.Discoveries, s.Removals)
+	}
+}
+
+func TestRegistryDue(t *testing.T) {
+	r := newTestRegistry()
+	r.add(3, t0)
+	r.add(4, t0).seedAt = t0.Add(time.Second)
+	r.add(5, t0).seedAt = time.Time{}
+	due, next := r.due(t0)
+	if len(due) != 1 || due[0].nsid != 3 || !next.Equal(t0.Add(time.Second)) {
+		t.Errorf("due(t0) = %d namespaces, next %v; want nsid 3, then t0+1s", len(due), next)
+	}
+	// Before counting starts, namespaces are seeded by the caller.
+	r = newRegistry(hostIno, time.Minute, t0)
+	if ns := r.add(3, t0); !ns.seedAt.IsZero() {
+		t.Errorf("seedAt = %v while reading the baseline, want zero", ns.seedAt)
+	}
+}
+
+func TestRegistrySnapshot(t *testing.T) {
+	r := newTestRegistry()
+	r.identify(3, 100, "zz", SourceDir, t0)
+	r.identify(4, 200, "", SourceProc, t0)
+	r.identify(5, 300, "aa", SourceDir, t0)
+	up := func(l link, oper uint8) link { l.oper = oper; return l }
+	evTime := t0.Add(time.Second)
+	r.apply([]event{
+		newLinkEv(false, 3, up(lk(2, "veth", 0), 6)),
+		newLinkEv(false, 3, up(lk(3, "veth", 0), 6)),
+		newLinkEv(false, 3, up(lk(4, "veth", 0), 2)),
+		newLinkEv(false, 3, up(lk(5, "bridge", 0), 2)),
+		newLinkEv(false, 3, up(lk(1, "device", 0), 0)),
+		// An operstate beyond RFC 2863 is reported as unknown.
+		newLinkEv(false, 3, up(lk(6, "device", 0), 42)),
+		delLinkEv(false, 3, lk(7, "macvlan", 0)),
+		{typ: msgOther, local: true},
+		newNSIDEv(true, 0, 5),
+	}, evTime)
+	r.malformed = 2
+	r.overruns = 1
+	r.resyncs["overrun"] = 1
+
+	s := r.snapshot()
+	if got := names(s); !cmp.Equal(got, []string{"aa", "host", "ino-200", "zz"}) {
+		t.Errorf("namespaces = %v, want sorted by name", got)
+	}
+	zz := mustNS(t, s, "zz")
+	wantLinks := []LinkCount{
+		{Kind: "bridge", OperState: "down", Count: 1},
+		{Kind: "device", OperState: "unknown", Count: 2},
+		{Kind: "veth", OperState: "down", Count: 1},
+		{Kind: "veth", OperState: "up", Count: 2},
+	}
+	if diff := cmp.Diff(wantLinks, zz.Links); diff != "" {
+		t.Errorf("zz links (-want +got):\n%s", diff)
+	}
+	var kinds []string
+	for _, k := range zz.Kinds {
+		kinds = append(kinds, k.Kind)
+	}
+	if diff := cmp.Diff([]string{"bridge", "device", "macvlan", "veth"}, kinds); diff != "" {
+		t.Errorf("zz kinds (-want +got):\n%s", diff)
+	}
+	if c := kindOf(zz, "macvlan"); c.Creations != 1 || c.Deletions != 1 {
+		t.Errorf("macvlan: %d creations, %d deletions; want 1, 1", c.Creations, c.Deletions)
+	}
+	if !zz.LastEvent.Equal(evTime) || !mustNS(t, s, "aa").LastEvent.IsZero() {
+		t.Errorf("last events: zz %v, aa %v; want %v and zero", zz.LastEvent, mustNS(t, s, "aa").LastEvent, evTime)
+	}
+	wantMsgs := map[string]uint64{"newlink": 6, "dellink": 1, "other": 1, "newnsid": 1, "malformed": 2}
+	if diff := cmp.Diff(wantMsgs, s.Messages); diff != "" {
+		t.Errorf("messages (-want +got):\n%s", diff)
+	}
+	if s.Overruns != 1 || !cmp.Equal(s.Resyncs, map[string]uint64{"overrun": 1}) {
+		t.Errorf("overruns %d, resyncs %v", s.Overruns, s.Resyncs)
+	}
+	wantHost := Namespace{Name: "host", Inode: hostIno, NSID: NoNSID, Source: SourceSelf, Alive: true, Kinds: []KindCounters{}}
+	if diff := cmp.Diff(wantHost, mustNS(t, s, "host")); diff != "" {
+		t.Errorf("host (-want +got):\n%s", diff)
+	}
+
+	// The snapshot is a deep copy.
+	s.Resyncs["overrun"] = 99
+	s.Messages["newlink"] = 99
+	zz.Kinds[0].Creations = 99
+	zz.Links[0].Count = 99
+	s2 := r.snapshot()
+	if diff := cmp.Diff(s2, r.snapshot(), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("snapshot is not stable (-first +second):\n%s", diff)
+	}
+	if s2.Resyncs["overrun"] != 1 || s2.Messages["newlink"] != 6 || mustNS(t, s2, "zz").Kinds[0].Creations != 1 || mustNS(t, s2, "zz").Links[0].Count != 1 {
+		t.Errorf("changing a snapshot changed the registry")
+	}
+}
+
+func TestOperStateName(t *testing.T) {
+	for v, want := range map[uint8]string{
+		0: "unknown", 1: "notpresent", 2: "down", 3: "lowerlayerdown", 4: "testing", 5: "dormant", 6: "up", 7: "unknown", 255: "unknown",
+	} {
+		if got := operStateName(v); got != want {
+			t.Errorf("operStateName(%d) = %q, want %q", v, got, want)
+		}
+	}
+}
