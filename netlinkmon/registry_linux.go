@@ -15,6 +15,7 @@ package netlinkmon
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -171,6 +172,8 @@ func (r *registry) identify(nsid int32, inode uint64, base string, src Source, n
 // name gives ns its fixed name and exports it.
 func (r *registry) name(ns *namespace, inode uint64, base string, src Source) {
 	ino := "ino-" + strconv.FormatUint(inode, 10)
+	// File names need not be UTF-8; label values must.
+	base = strings.ToValidUTF8(base, "\uFFFD")
 	if base == "" {
 		base = ino
 	}

@@ -1,0 +1,205 @@
+// Copyright The netlink_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+// Package collector exposes a netlinkmon snapshot as Prometheus metrics.
+package collector
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
+)
+
+// A Source provides the counters to expose. *netlinkmon.Monitor is one.
+type Source interface {
+	Snapshot() netlinkmon.Snapshot
+}
+
+// overrunReason is the resync reason that always has a series, so that
+// rate() and alerts on overrun resyncs work before the first one.
+const overrunReason = "overrun"
+
+type collector struct {
+	src Source
+}
+
+var _ prometheus.Collector = (*collector)(nil)
+
+// New returns a collector that takes one snapshot of src per scrape.
+func New(src Source) prometheus.Collector {
+	return &collector{src: src}
+}
+
+// Describe implements prometheus.Collector.
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range allDescs {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	s := c.src.Snapshot()
+	e := emitter{ch: ch}
+
+	e.kindCounters(sortedKinds(s.Namespaces))
+	for i := range s.Namespaces {
+		e.namespace(&s.Namespaces[i])
+	}
+
+	e.counter(netnsDiscoveriesDesc, s.Discoveries)
+	e.counter(netnsRemovalsDesc, s.Removals)
+	e.counter(overrunsDesc, s.Overruns)
+	if _, ok := s.Resyncs[overrunReason]; !ok {
+		e.counter(resyncsDesc, 0, overrunReason)
+	}
+	for reason, n := range s.Resyncs {
+		e.counter(resyncsDesc, n, reason)
+	}
+	for typ, n := range s.Messages {
+		e.counter(messagesDesc, n, typ)
+	}
+}
+
+// An emitter sends const metrics, and an invalid metric in place of any
+// that cannot be built (such as a label value that is not valid UTF-8), so
+// that one bad value fails one series and not the scrape.
+type emitter struct {
+	ch chan<- prometheus.Metric
+}
+
+// A kindRef is the counters of one kind in one namespace.
+type kindRef struct {
+	netns string
+	*netlinkmon.KindCounters
+}
+
+// sortedKinds returns the counters of every kind in every namespace, sorted
+// by kind, then namespace.
+//
+// The registry sorts each family's series by label values, in the order of
+// the label names (direction, kind, netns). Emitting them in that order
+// already makes its sort linear: at 1,000 namespaces it otherwise takes a
+// fifth of the scrape. Any order is still correct, only slower.
+func sortedKinds(nss []netlinkmon.Namespace) []kindRef {
+	n := 0
+	for i := range nss {
+		n += len(nss[i].Kinds)
+	}
+	refs := make([]kindRef, 0, n)
+	for i := range nss {
+		for j := range nss[i].Kinds {
+			refs = append(refs, kindRef{nss[i].Name, &nss[i].Kinds[j]})
+		}
+	}
+	slices.SortFunc(refs, func(a, b kindRef) int {
+		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.netns, b.netns))
+	})
+	return refs
+}
+
+// flagBitsByName are the flag bits in the order of their names.
+var flagBitsByName = func() []int {
+	bits := make([]int, netlinkmon.NumFlags)
+	for b := range bits {
+		bits[b] = b
+	}
+	slices.SortFunc(bits, func(a, b int) int {
+		return strings.Compare(netlinkmon.FlagName(a), netlinkmon.FlagName(b))
+	})
+	return bits
+}()
+
+// kindCounters emits the per-kind families, each in label order; see
+// sortedKinds.
+func (e emitter) kindCounters(refs []kindRef) {
+	for _, r := range refs {
+		e.counter(linkCreationsDesc, r.Creations, r.netns, r.Kind)
+	}
+	for _, r := range refs {
+		e.counter(linkDeletionsDesc, r.Deletions, r.netns, r.Kind)
+	}
+	for _, r := range refs {
+		e.counter(linkMovesDesc, r.MovesIn, r.netns, r.Kind, "in")
+	}
+	for _, r := range refs {
+		e.counter(linkMovesDesc, r.MovesOut, r.netns, r.Kind, "out")
+	}
+	for _, r := range refs {
+		e.counter(linkCarrierChangesDesc, r.CarrierDown, r.netns, r.Kind, "down")
+	}
+	for _, r := range refs {
+		e.counter(linkCarrierChangesDesc, r.CarrierUp, r.netns, r.Kind, "up")
+	}
+	// Only flags that changed: every flag, change and kind in every
+	// namespace would be 38 series per kind, nearly all zero.
+	for _, bit := range flagBitsByName {
+		for _, r := range refs {
+			if n := r.FlagsCleared[bit]; n != 0 {
+				e.counter(linkFlagChangesDesc, n, r.netns, r.Kind, netlinkmon.FlagName(bit), "cleared")
+			}
+		}
+	}
+	for _, bit := range flagBitsByName {
+		for _, r := range refs {
+			if n := r.FlagsSet[bit]; n != 0 {
+				e.counter(linkFlagChangesDesc, n, r.netns, r.Kind, netlinkmon.FlagName(bit), "set")
+			}
+		}
+	}
+}
+
+// namespace emits the series of ns that are not per kind.
+func (e emitter) namespace(ns *netlinkmon.Namespace) {
+	for _, l := range ns.Links {
+		e.gauge(linksDesc, float64(l.Count), ns.Name, l.Kind, l.OperState)
+	}
+	if ns.Alive {
+		nsid := ""
+		if ns.NSID != netlinkmon.NoNSID {
+			nsid = strconv.FormatInt(int64(ns.NSID), 10)
+		}
+		e.gauge(netnsInfoDesc, 1, ns.Name, strconv.FormatUint(ns.Inode, 10), nsid, string(ns.Source))
+	}
+	if !ns.LastEvent.IsZero() {
+		e.gauge(netnsLastEventDesc, unixSeconds(ns.LastEvent), ns.Name)
+	}
+}
+
+// unixSeconds adds the fraction after the whole seconds, which keeps the
+// float closer to t than UnixNano()/1e9 does.
+func unixSeconds(t time.Time) float64 {
+	return float64(t.Unix()) + float64(t.Nanosecond())/1e9
+}
+
+func (e emitter) counter(d *prometheus.Desc, v uint64, labels ...string) {
+	e.send(d, prometheus.CounterValue, float64(v), labels)
+}
+
+func (e emitter) gauge(d *prometheus.Desc, v float64, labels ...string) {
+	e.send(d, prometheus.GaugeValue, v, labels)
+}
+
+func (e emitter) send(d *prometheus.Desc, t prometheus.ValueType, v float64, labels []string) {
+	m, err := prometheus.NewConstMetric(d, t, v, labels...)
+	if err != nil {
+		m = prometheus.NewInvalidMetric(d, err)
+	}
+	e.ch <- m
+}

@@ -1,0 +1,239 @@
+// Copyright The netlink_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package collector
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
+)
+
+type fakeSource netlinkmon.Snapshot
+
+func (f fakeSource) Snapshot() netlinkmon.Snapshot { return netlinkmon.Snapshot(f) }
+
+// flagBit returns the bit of flag name, failing tb if there is none.
+func flagBit(tb testing.TB, name string) int {
+	tb.Helper()
+	for b := range netlinkmon.NumFlags {
+		if netlinkmon.FlagName(b) == name {
+			return b
+		}
+	}
+	tb.Fatalf("no flag %q", name)
+	return -1
+}
+
+func fullSnapshot(tb testing.TB) netlinkmon.Snapshot {
+	veth := netlinkmon.KindCounters{Kind: "veth", Creations: 4, Deletions: 1, MovesIn: 0, MovesOut: 2, CarrierUp: 3, CarrierDown: 1}
+	veth.FlagsSet[flagBit(tb, "up")] = 4
+	veth.FlagsCleared[flagBit(tb, "up")] = 1
+	veth.FlagsSet[flagBit(tb, "lower_up")] = 3
+	bridge := netlinkmon.KindCounters{Kind: "bridge", Creations: 1}
+	bridge.FlagsSet[flagBit(tb, "promisc")] = 2
+	deadVeth := netlinkmon.KindCounters{Kind: "veth", Creations: 1, Deletions: 1, MovesIn: 1}
+	deadVeth.FlagsCleared[flagBit(tb, "running")] = 1
+
+	return netlinkmon.Snapshot{
+		Namespaces: []netlinkmon.Namespace{
+			{
+				Name: "cni-1234", Inode: 4026532300, NSID: 0, Source: netlinkmon.SourceDir,
+				Alive: false, LastEvent: time.Unix(1700000100, 250e6),
+				Kinds: []netlinkmon.KindCounters{deadVeth},
+			},
+			{
+				Name: "host", Inode: 4026531840, NSID: netlinkmon.NoNSID, Source: netlinkmon.SourceSelf,
+				Alive: true, LastEvent: time.Unix(1700000000, 500e6),
+				Kinds: []netlinkmon.KindCounters{bridge, {Kind: "device"}, veth},
+				Links: []netlinkmon.LinkCount{
+					{Kind: "bridge", OperState: "up", Count: 1},
+					{Kind: "device", OperState: "unknown", Count: 1},
+					{Kind: "veth", OperState: "lowerlayerdown", Count: 1},
+					{Kind: "veth", OperState: "up", Count: 2},
+				},
+			},
+			{
+				// Seen, but with no event yet: no timestamp series.
+				Name: "ino-4026532400", Inode: 4026532400, NSID: 7, Source: netlinkmon.SourceProc,
+				Alive: true,
+				Kinds: []netlinkmon.KindCounters{{Kind: "device"}},
+				Links: []netlinkmon.LinkCount{{Kind: "device", OperState: "down", Count: 1}},
+			},
+		},
+		Discoveries: 3,
+		Removals:    1,
+		Overruns:    2,
+		Resyncs:     map[string]uint64{"overrun": 2, "nsid": 1},
+		Messages:    map[string]uint64{"newlink": 17, "dellink": 2, "newnsid": 1},
+	}
+}
+
+const fullText = `
+# HELP netlink_link_carrier_changes_total Carrier transitions of links in the namespace, from the kernel's per-link carrier counters.
+# TYPE netlink_link_carrier_changes_total counter
+netlink_link_carrier_changes_total{direction="down",kind="bridge",netns="host"} 0
+netlink_link_carrier_changes_total{direction="down",kind="device",netns="host"} 0
+netlink_link_carrier_changes_total{direction="down",kind="device",netns="ino-4026532400"} 0
+netlink_link_carrier_changes_total{direction="down",kind="veth",netns="cni-1234"} 0
+netlink_link_carrier_changes_total{direction="down",kind="veth",netns="host"} 1
+netlink_link_carrier_changes_total{direction="up",kind="bridge",netns="host"} 0
+netlink_link_carrier_changes_total{direction="up",kind="device",netns="host"} 0
+netlink_link_carrier_changes_total{direction="up",kind="device",netns="ino-4026532400"} 0
+netlink_link_carrier_changes_total{direction="up",kind="veth",netns="cni-1234"} 0
+netlink_link_carrier_changes_total{direction="up",kind="veth",netns="host"} 3
+# HELP netlink_link_creations_total Links that came into existence in the namespace. Links present when the exporter started are not counted.
+# TYPE netlink_link_creations_total counter
+netlink_link_creations_total{kind="bridge",netns="host"} 1
+netlink_link_creations_total{kind="device",netns="host"} 0
+netlink_link_creations_total{kind="device",netns="ino-4026532400"} 0
+netlink_link_creations_total{kind="veth",netns="cni-1234"} 1
+netlink_link_creations_total{kind="veth",netns="host"} 4
+# HELP netlink_link_deletions_total Links that ceased to exist in the namespace, including those destroyed with it.
+# TYPE netlink_link_deletions_total counter
+netlink_link_deletions_total{kind="bridge",netns="host"} 0
+netlink_link_deletions_total{kind="device",netns="host"} 0
+netlink_link_deletions_total{kind="device",netns="ino-4026532400"} 0
+netlink_link_deletions_total{kind="veth",netns="cni-1234"} 1
+netlink_link_deletions_total{kind="veth",netns="host"} 1
+# HELP netlink_link_flag_changes_total Transitions of each IFF link flag, by flag (iproute2's names) and change (set or cleared). A series appears on its first change.
+# TYPE netlink_link_flag_changes_total counter
+netlink_link_flag_changes_total{change="cleared",flag="running",kind="veth",netns="cni-1234"} 1
+netlink_link_flag_changes_total{change="cleared",flag="up",kind="veth",netns="host"} 1
+netlink_link_flag_changes_total{change="set",flag="lower_up",kind="veth",netns="host"} 3
+netlink_link_flag_changes_total{change="set",flag="promisc",kind="bridge",netns="host"} 2
+netlink_link_flag_changes_total{change="set",flag="up",kind="veth",netns="host"} 4
+# HELP netlink_link_moves_total Links moved into (direction="in") or out of (direction="out") the namespace. A move is not also counted as a creation or a deletion.
+# TYPE netlink_link_moves_total counter
+netlink_link_moves_total{direction="in",kind="bridge",netns="host"} 0
+netlink_link_moves_total{direction="in",kind="device",netns="host"} 0
+netlink_link_moves_total{direction="in",kind="device",netns="ino-4026532400"} 0
+netlink_link_moves_total{direction="in",kind="veth",netns="cni-1234"} 1
+netlink_link_moves_total{direction="in",kind="veth",netns="host"} 0
+netlink_link_moves_total{direction="out",kind="bridge",netns="host"} 0
+netlink_link_moves_total{direction="out",kind="device",netns="host"} 0
+netlink_link_moves_total{direction="out",kind="device",netns="ino-4026532400"} 0
+netlink_link_moves_total{direction="out",kind="veth",netns="cni-1234"} 0
+netlink_link_moves_total{direction="out",kind="veth",netns="host"} 2
+# HELP netlink_links Links now present in the namespace, by kind and operational state (RFC 2863).
+# TYPE netlink_links gauge
+netlink_links{kind="bridge",netns="host",operstate="up"} 1
+netlink_links{kind="device",netns="host",operstate="unknown"} 1
+netlink_links{kind="device",netns="ino-4026532400",operstate="down"} 1
+netlink_links{kind="veth",netns="host",operstate="lowerlayerdown"} 1
+netlink_links{kind="veth",netns="host",operstate="up"} 2
+# HELP netlink_messages_total Netlink messages received on the event socket, by message type.
+# TYPE netlink_messages_total counter
+netlink_messages_total{type="dellink"} 2
+netlink_messages_total{type="newlink"} 17
+netlink_messages_total{type="newnsid"} 1
+# HELP netlink_netns_discoveries_total Network namespaces that began to be watched.
+# TYPE netlink_netns_discoveries_total counter
+netlink_netns_discoveries_total 3
+# HELP netlink_netns_info Information about a watched network namespace, always 1. nsid is empty for the exporter's own namespace, which has no nsid. Dead namespaces have no series.
+# TYPE netlink_netns_info gauge
+netlink_netns_info{inode="4026531840",netns="host",nsid="",source="self"} 1
+netlink_netns_info{inode="4026532400",netns="ino-4026532400",nsid="7",source="proc"} 1
+# HELP netlink_netns_last_event_timestamp_seconds Unix time of the last link event seen in the namespace. Absent until the first event.
+# TYPE netlink_netns_last_event_timestamp_seconds gauge
+netlink_netns_last_event_timestamp_seconds{netns="cni-1234"} 1.70000010025e+09
+netlink_netns_last_event_timestamp_seconds{netns="host"} 1.7000000005e+09
+# HELP netlink_netns_removals_total Watched network namespaces that died.
+# TYPE netlink_netns_removals_total counter
+netlink_netns_removals_total 1
+# HELP netlink_overruns_total Receive-queue overruns (ENOBUFS) of the netlink event socket.
+# TYPE netlink_overruns_total counter
+netlink_overruns_total 2
+# HELP netlink_resyncs_total Full re-reads of link state, by reason.
+# TYPE netlink_resyncs_total counter
+netlink_resyncs_total{reason="nsid"} 1
+netlink_resyncs_total{reason="overrun"} 2
+`
+
+// emptyText is what a monitor that has seen nothing yet exposes: the
+// unlabelled counters, and the overrun resync series so alerts have one.
+const emptyText = `
+# HELP netlink_netns_discoveries_total Network namespaces that began to be watched.
+# TYPE netlink_netns_discoveries_total counter
+netlink_netns_discoveries_total 0
+# HELP netlink_netns_removals_total Watched network namespaces that died.
+# TYPE netlink_netns_removals_total counter
+netlink_netns_removals_total 0
+# HELP netlink_overruns_total Receive-queue overruns (ENOBUFS) of the netlink event socket.
+# TYPE netlink_overruns_total counter
+netlink_overruns_total 0
+# HELP netlink_resyncs_total Full re-reads of link state, by reason.
+# TYPE netlink_resyncs_total counter
+netlink_resyncs_total{reason="overrun"} 0
+`
+
+func TestCollect(t *testing.T) {
+	tests := []struct {
+		name string
+		snap netlinkmon.Snapshot
+		want string
+	}{
+		{name: "full", snap: fullSnapshot(t), want: fullText},
+		{name: "empty", snap: netlinkmon.Snapshot{}, want: emptyText},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := New(fakeSource(tt.snap))
+			if err := testutil.CollectAndCompare(c, strings.NewReader(tt.want)); err != nil {
+				t.Error(err)
+			}
+			problems, err := testutil.CollectAndLint(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range problems {
+				t.Errorf("lint: %s: %s", p.Metric, p.Text)
+			}
+			reg := prometheus.NewPedanticRegistry()
+			if err := reg.Register(c); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := reg.Gather(); err != nil {
+				t.Errorf("pedantic gather: %v", err)
+			}
+		})
+	}
+}
+
+// A label value that is not valid UTF-8 (a bind-mount file name can be any
+// bytes) fails its series, not the collector.
+func TestCollectInvalidLabel(t *testing.T) {
+	snap := netlinkmon.Snapshot{Namespaces: []netlinkmon.Namespace{{
+		Name: "bad\xff", Alive: true, Source: netlinkmon.SourceDir,
+		Kinds: []netlinkmon.KindCounters{{Kind: "veth", Creations: 1}},
+	}}}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(New(fakeSource(snap)))
+	mfs, err := reg.Gather()
+	if err == nil {
+		t.Fatal("Gather succeeded; want an error for the invalid label value")
+	}
+	// The namespace-free series are still gathered.
+	var names []string
+	for _, mf := range mfs {
+		names = append(names, mf.GetName())
+	}
+	if !strings.Contains(strings.Join(names, " "), "netlink_overruns_total") {
+		t.Errorf("gathered %v; want netlink_overruns_total among them", names)
+	}
+}

@@ -1,0 +1,81 @@
+// Copyright The netlink_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package collector
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// namespace prefixes every metric name.
+const namespace = "netlink"
+
+// Descriptors of every metric the collector emits. They are package-level
+// because they never change and are shared by every collector.
+var (
+	linkCreationsDesc = newDesc("link", "creations_total",
+		"Links that came into existence in the namespace. Links present when the exporter started are not counted.",
+		"netns", "kind")
+	linkDeletionsDesc = newDesc("link", "deletions_total",
+		"Links that ceased to exist in the namespace, including those destroyed with it.",
+		"netns", "kind")
+	linkMovesDesc = newDesc("link", "moves_total",
+		"Links moved into (direction=\"in\") or out of (direction=\"out\") the namespace. A move is not also counted as a creation or a deletion.",
+		"netns", "kind", "direction")
+	linkFlagChangesDesc = newDesc("link", "flag_changes_total",
+		"Transitions of each IFF link flag, by flag (iproute2's names) and change (set or cleared). A series appears on its first change.",
+		"netns", "kind", "flag", "change")
+	linkCarrierChangesDesc = newDesc("link", "carrier_changes_total",
+		"Carrier transitions of links in the namespace, from the kernel's per-link carrier counters.",
+		"netns", "kind", "direction")
+	linksDesc = newDesc("", "links",
+		"Links now present in the namespace, by kind and operational state (RFC 2863).",
+		"netns", "kind", "operstate")
+	netnsInfoDesc = newDesc("netns", "info",
+		"Information about a watched network namespace, always 1. nsid is empty for the exporter's own namespace, which has no nsid. Dead namespaces have no series.",
+		"netns", "inode", "nsid", "source")
+	netnsLastEventDesc = newDesc("netns", "last_event_timestamp_seconds",
+		"Unix time of the last link event seen in the namespace. Absent until the first event.",
+		"netns")
+	netnsDiscoveriesDesc = newDesc("netns", "discoveries_total",
+		"Network namespaces that began to be watched.")
+	netnsRemovalsDesc = newDesc("netns", "removals_total",
+		"Watched network namespaces that died.")
+	overrunsDesc = newDesc("", "overruns_total",
+		"Receive-queue overruns (ENOBUFS) of the netlink event socket.")
+	resyncsDesc = newDesc("", "resyncs_total",
+		"Full re-reads of link state, by reason.",
+		"reason")
+	messagesDesc = newDesc("", "messages_total",
+		"Netlink messages received on the event socket, by message type.",
+		"type")
+)
+
+// allDescs lists every descriptor, for Describe.
+var allDescs = []*prometheus.Desc{
+	linkCreationsDesc,
+	linkDeletionsDesc,
+	linkMovesDesc,
+	linkFlagChangesDesc,
+	linkCarrierChangesDesc,
+	linksDesc,
+	netnsInfoDesc,
+	netnsLastEventDesc,
+	netnsDiscoveriesDesc,
+	netnsRemovalsDesc,
+	overrunsDesc,
+	resyncsDesc,
+	messagesDesc,
+}
+
+func newDesc(subsystem, name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(prometheus.BuildFQName(namespace, subsystem, name), help, labels, nil)
+}

@@ -1,0 +1,213 @@
+// Copyright The netlink_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package main
+
+import (
+	"fmt"
+	"math"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/alecthomas/units"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
+)
+
+const (
+	exporterName   = "netlink_exporter"
+	defaultAddress = ":9917"
+	healthyPath    = "/-/healthy"
+)
+
+// A config is everything the command line sets.
+type config struct {
+	metricsPath            string
+	disableExporterMetrics bool
+	maxRequests            int
+	monitor                netlinkmon.Options
+	web                    *web.FlagConfig
+	log                    *promslog.Config
+}
+
+// parseFlags parses args (without the program name) with a fresh kingpin
+// application, so that tests can call it again and again. --help and
+// --version print and exit as usual.
+func parseFlags(args []string) (config, error) {
+	app := kingpin.New(exporterName, "Counts Linux link events per network namespace via netlink.")
+	app.Version(version.Print(exporterName))
+	app.HelpFlag.Short('h')
+
+	metricsPath := app.Flag("web.telemetry-path",
+		"Path under which to expose metrics.").
+		Default("/metrics").String()
+	disableExporterMetrics := app.Flag("web.disable-exporter-metrics",
+		"Exclude metrics about the exporter itself (promhttp_*, process_*, go_*).").
+		Bool()
+	maxRequests := app.Flag("web.max-requests",
+		"Maximum number of parallel scrape requests. Use 0 to disable.").
+		Default("40").Int()
+	netnsDirs := app.Flag("netns.dir",
+		"Directory of network namespace bind mounts to watch for additions and removals; a directory that does not exist yet is watched for. Repeatable. An empty value watches none.").
+		Default("/run/netns", "/var/run/docker/netns").Strings()
+	procScan := app.Flag("netns.proc",
+		"Also discover network namespaces held only by processes, by scanning /proc.").
+		Default("true").Bool()
+	rescanInterval := app.Flag("netns.rescan-interval",
+		"How often the process scan for network namespaces runs.").
+		Default(model.Duration(netlinkmon.DefaultRescanInterval).String()).Duration()
+	retention := app.Flag("netns.retention",
+		"How long the series of a network namespace that has died stay, with their final values.").
+		Default(model.Duration(netlinkmon.DefaultRetention).String()).Duration()
+	var receiveBuffer byteSize
+	app.Flag("netlink.receive-buffer-size",
+		"Receive buffer of the netlink event socket, in bytes (plain integer) or with a unit (32MiB). Too small loses events in bursts; they are recovered by a resync.").
+		Default(units.Base2Bytes(netlinkmon.DefaultReceiveBufferSize).String()).SetValue(&receiveBuffer)
+
+	webConfig := kingpinflag.AddFlags(app, defaultAddress)
+	logConfig := &promslog.Config{}
+	promslogflag.AddFlags(app, logConfig)
+
+	nameFlagErrors(app)
+	if _, err := app.Parse(args); err != nil {
+		return config{}, err
+	}
+
+	cfg := config{
+		metricsPath:            *metricsPath,
+		disableExporterMetrics: *disableExporterMetrics,
+		maxRequests:            *maxRequests,
+		monitor: netlinkmon.Options{
+			NetnsDirs:         cleanDirs(*netnsDirs),
+			ProcScan:          *procScan,
+			RescanInterval:    *rescanInterval,
+			Retention:         *retention,
+			ReceiveBufferSize: int(receiveBuffer),
+		},
+		web: webConfig,
+		log: logConfig,
+	}
+	return cfg, cfg.validate()
+}
+
+// validate checks the values that parse but make no sense.
+func (c *config) validate() error {
+	switch p := c.metricsPath; {
+	case !strings.HasPrefix(p, "/") || p == "/":
+		return fmt.Errorf("--web.telemetry-path: must start with / and not be / alone, got %q", p)
+	case p == healthyPath:
+		return fmt.Errorf("--web.telemetry-path: %s is the health endpoint", p)
+	case strings.ContainsAny(p, "{} \t\n?#") || path.Clean(p) != strings.TrimSuffix(p, "/"):
+		// ServeMux reads braces as wildcards and redirects unclean paths;
+		// the others never reach the path of a request.
+		return fmt.Errorf("--web.telemetry-path: must be a clean path without braces, spaces, ? or #, got %q", p)
+	}
+	if c.maxRequests < 0 {
+		return fmt.Errorf("--web.max-requests: must be 0 (no limit) or more, got %d", c.maxRequests)
+	}
+	if d := c.monitor.RescanInterval; d <= 0 {
+		return fmt.Errorf("--netns.rescan-interval: must be positive, got %s", d)
+	}
+	if d := c.monitor.Retention; d < 0 {
+		return fmt.Errorf("--netns.retention: must not be negative, got %s", d)
+	}
+	if n := c.monitor.ReceiveBufferSize; n <= 0 {
+		return fmt.Errorf("--netlink.receive-buffer-size: must be positive, got %d", n)
+	}
+	return nil
+}
+
+// cleanDirs drops empty values, so that --netns.dir="" watches none, and
+// duplicates.
+func cleanDirs(dirs []string) []string {
+	out := make([]string, 0, len(dirs))
+	seen := make(map[string]bool, len(dirs))
+	for _, d := range dirs {
+		if d == "" {
+			continue
+		}
+		d = filepath.Clean(d)
+		if !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// A byteSize is a flag value in bytes: a plain integer, or a number with a
+// base-2 unit such as 32MiB or 512KB. It fits in a C int, as SO_RCVBUF
+// takes one.
+type byteSize int
+
+func (b *byteSize) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		var u units.Base2Bytes
+		if u, err = units.ParseBase2Bytes(s); err != nil {
+			return fmt.Errorf("invalid size %q: want bytes, or a number with a unit such as 32MiB", s)
+		}
+		n = int64(u)
+	}
+	if n > math.MaxInt32 {
+		return fmt.Errorf("size %q is over %d bytes", s, math.MaxInt32)
+	}
+	*b = byteSize(n)
+	return nil
+}
+
+func (b *byteSize) String() string {
+	return units.Base2Bytes(*b).String()
+}
+
+// nameFlagErrors makes the parse error of every flag of app name the flag:
+// kingpin reports only the value's own error, such as
+// `time: invalid duration "banana"`.
+func nameFlagErrors(app *kingpin.Application) {
+	for _, f := range app.Model().Flags {
+		app.GetFlag(f.Name).SetValue(namedValue{Value: f.Value, name: f.Name})
+	}
+}
+
+// A namedValue prefixes the errors of a kingpin.Value with its flag's name.
+// It keeps the value's optional bool and repeatable behaviour.
+type namedValue struct {
+	kingpin.Value
+	name string
+}
+
+func (v namedValue) Set(s string) error {
+	if err := v.Value.Set(s); err != nil {
+		return fmt.Errorf("--%s: %w", v.name, err)
+	}
+	return nil
+}
+
+func (v namedValue) IsBoolFlag() bool {
+	b, ok := v.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+func (v namedValue) IsCumulative() bool {
+	r, ok := v.Value.(interface{ IsCumulative() bool })
+	return ok && r.IsCumulative()
+}

@@ -1,0 +1,136 @@
+// Copyright The netlink_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
+)
+
+func TestParseFlagsDefaults(t *testing.T) {
+	cfg, err := parseFlags(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.metricsPath != "/metrics" || cfg.disableExporterMetrics || cfg.maxRequests != 40 {
+		t.Errorf("web: path %q, disable %v, max requests %d; want /metrics, false, 40",
+			cfg.metricsPath, cfg.disableExporterMetrics, cfg.maxRequests)
+	}
+	want := netlinkmon.Options{
+		NetnsDirs:         []string{"/run/netns", "/var/run/docker/netns"},
+		ProcScan:          true,
+		RescanInterval:    netlinkmon.DefaultRescanInterval,
+		Retention:         netlinkmon.DefaultRetention,
+		ReceiveBufferSize: netlinkmon.DefaultReceiveBufferSize,
+	}
+	if diff := cmp.Diff(want, cfg.monitor); diff != "" {
+		t.Errorf("monitor options (-want +got):\n%s", diff)
+	}
+	if got := *cfg.web.WebListenAddresses; len(got) != 1 || got[0] != defaultAddress {
+		t.Errorf("listen addresses %q; want [%s]", got, defaultAddress)
+	}
+	if cfg.log.Level.String() != "info" {
+		t.Errorf("log level %s; want info", cfg.log.Level)
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want func(*config) any
+		val  any
+	}{
+		{"repeated dir replaces defaults", []string{"--netns.dir=/a", "--netns.dir=/b"},
+			func(c *config) any { return c.monitor.NetnsDirs }, []string{"/a", "/b"}},
+		{"dir deduplicated and cleaned", []string{"--netns.dir=/a/", "--netns.dir=/a"},
+			func(c *config) any { return c.monitor.NetnsDirs }, []string{"/a"}},
+		{"empty dir watches none", []string{"--netns.dir="},
+			func(c *config) any { return c.monitor.NetnsDirs }, []string{}},
+		{"no proc scan", []string{"--no-netns.proc"},
+			func(c *config) any { return c.monitor.ProcScan }, false},
+		{"rescan interval", []string{"--netns.rescan-interval=500ms"},
+			func(c *config) any { return c.monitor.RescanInterval }, 500 * time.Millisecond},
+		{"retention in days", []string{"--netns.retention=1d"},
+			func(c *config) any { return c.monitor.Retention }, 24 * time.Hour},
+		{"zero retention", []string{"--netns.retention=0s"},
+			func(c *config) any { return c.monitor.Retention }, time.Duration(0)},
+		{"buffer in bytes", []string{"--netlink.receive-buffer-size=1048576"},
+			func(c *config) any { return c.monitor.ReceiveBufferSize }, 1 << 20},
+		{"buffer with unit", []string{"--netlink.receive-buffer-size=8MiB"},
+			func(c *config) any { return c.monitor.ReceiveBufferSize }, 8 << 20},
+		{"no request limit", []string{"--web.max-requests=0"},
+			func(c *config) any { return c.maxRequests }, 0},
+		{"telemetry path", []string{"--web.telemetry-path=/netlink/metrics"},
+			func(c *config) any { return c.metricsPath }, "/netlink/metrics"},
+		{"disable exporter metrics", []string{"--web.disable-exporter-metrics"},
+			func(c *config) any { return c.disableExporterMetrics }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parseFlags(tt.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.val, tt.want(&cfg)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Every bad value is an error that names its flag.
+func TestParseFlagsErrors(t *testing.T) {
+	tests := []struct {
+		arg  string
+		flag string
+	}{
+		{"--netns.retention=banana", "--netns.retention"},
+		{"--netns.retention=-1s", "--netns.retention"},
+		{"--netns.rescan-interval=banana", "--netns.rescan-interval"},
+		{"--netns.rescan-interval=0s", "--netns.rescan-interval"},
+		{"--netns.rescan-interval=-5s", "--netns.rescan-interval"},
+		{"--netlink.receive-buffer-size=banana", "--netlink.receive-buffer-size"},
+		{"--netlink.receive-buffer-size=0", "--netlink.receive-buffer-size"},
+		{"--netlink.receive-buffer-size=-1", "--netlink.receive-buffer-size"},
+		{"--netlink.receive-buffer-size=4GiB", "--netlink.receive-buffer-size"},
+		{"--web.max-requests=many", "--web.max-requests"},
+		{"--web.max-requests=-1", "--web.max-requests"},
+		{"--web.telemetry-path=metrics", "--web.telemetry-path"},
+		{"--web.telemetry-path=/", "--web.telemetry-path"},
+		{"--web.telemetry-path=/-/healthy", "--web.telemetry-path"},
+		{"--web.telemetry-path=/{x}", "--web.telemetry-path"},
+		{"--web.telemetry-path=/a//b", "--web.telemetry-path"},
+		{"--web.telemetry-path=/a/../b", "--web.telemetry-path"},
+		{"--log.level=loud", "--log.level"},
+		{"--log.format=xml", "--log.format"},
+		{"--netns.banana=1", "--netns.banana"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.arg, func(t *testing.T) {
+			_, err := parseFlags([]string{tt.arg})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tt.flag) {
+				t.Errorf("error %q does not name %s", err, tt.flag)
+			}
+		})
+	}
+}

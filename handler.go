@@ -1,0 +1,90 @@
+// Copyright The netlink_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/netlink-exporter/netlink_exporter/collector"
+)
+
+// newHandler serves the metrics of src on cfg.metricsPath, a landing page
+// on / and a health check. The exporter's own go_*, process_* and
+// promhttp_* metrics are in a separate registry that
+// --web.disable-exporter-metrics leaves out.
+func newHandler(cfg config, src collector.Source, logger *slog.Logger) (http.Handler, error) {
+	reg := prometheus.NewRegistry()
+	if err := register(reg, collector.New(src), versioncollector.NewCollector(exporterName)); err != nil {
+		return nil, err
+	}
+
+	opts := promhttp.HandlerOpts{
+		ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),
+		ErrorHandling:       promhttp.ContinueOnError,
+		MaxRequestsInFlight: cfg.maxRequests,
+	}
+	var metrics http.Handler
+	if cfg.disableExporterMetrics {
+		metrics = promhttp.HandlerFor(reg, opts)
+	} else {
+		own := prometheus.NewRegistry()
+		err := register(own,
+			collectors.NewGoCollector(),
+			collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		if err != nil {
+			return nil, err
+		}
+		opts.Registry = own
+		metrics = promhttp.InstrumentMetricHandler(own,
+			promhttp.HandlerFor(prometheus.Gatherers{reg, own}, opts))
+	}
+
+	landing, err := web.NewLandingPage(web.LandingConfig{
+		Name:        exporterName,
+		Description: "Counts Linux link events per network namespace via netlink.",
+		Version:     version.Info(),
+		Links:       []web.LandingLinks{{Address: cfg.metricsPath, Text: "Metrics"}},
+		Profiling:   "false",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("landing page: %w", err)
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle(cfg.metricsPath, metrics)
+	mux.HandleFunc(healthyPath, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "Healthy")
+	})
+	mux.Handle("/", landing)
+	return mux, nil
+}
+
+func register(reg *prometheus.Registry, cs ...prometheus.Collector) error {
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("register collector: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+// Copyright The netlink_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/common/promslog"
+
+	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
+)
+
+type fakeSource struct{}
+
+func (fakeSource) Snapshot() netlinkmon.Snapshot {
+	return netlinkmon.Snapshot{
+		Namespaces: []netlinkmon.Namespace{{
+			Name: "host", Inode: 4026531840, NSID: netlinkmon.NoNSID, Source: netlinkmon.SourceSelf, Alive: true,
+			Kinds: []netlinkmon.KindCounters{{Kind: "veth", Creations: 2}},
+			Links: []netlinkmon.LinkCount{{Kind: "veth", OperState: "up", Count: 2}},
+		}},
+		Discoveries: 1,
+	}
+}
+
+func get(t *testing.T, h http.Handler, path string) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	body, err := io.ReadAll(rec.Result().Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec.Code, string(body)
+}
+
+func TestHandler(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		path     string
+		wantCode int
+		want     []string
+		notWant  []string
+	}{
+		{
+			name: "metrics with exporter metrics", path: "/metrics", wantCode: http.StatusOK,
+			want: []string{
+				`netlink_link_creations_total{kind="veth",netns="host"} 2`,
+				`netlink_links{kind="veth",netns="host",operstate="up"} 2`,
+				"netlink_exporter_build_info{",
+				"go_goroutines ",
+				"process_start_time_seconds ",
+				"promhttp_metric_handler_requests_total{",
+			},
+		},
+		{
+			name: "metrics without exporter metrics", args: []string{"--web.disable-exporter-metrics"},
+			path: "/metrics", wantCode: http.StatusOK,
+			want:    []string{`netlink_link_creations_total{kind="veth",netns="host"} 2`, "netlink_exporter_build_info{"},
+			notWant: []string{"go_", "process_", "promhttp_"},
+		},
+		{
+			name: "custom telemetry path", args: []string{"--web.telemetry-path=/netlink"},
+			path: "/netlink", wantCode: http.StatusOK,
+			want: []string{"netlink_netns_discoveries_total 1"},
+		},
+		{
+			name: "default path moved", args: []string{"--web.telemetry-path=/netlink"},
+			path: "/metrics", wantCode: http.StatusNotFound,
+		},
+		{
+			name: "landing page", path: "/", wantCode: http.StatusOK,
+			want:    []string{"netlink_exporter", `href="/metrics"`},
+			notWant: []string{"debug/pprof"},
+		},
+		{name: "healthy", path: "/-/healthy", wantCode: http.StatusOK, want: []string{"Healthy"}},
+		{name: "unknown path", path: "/nope", wantCode: http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parseFlags(tt.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := newHandler(cfg, fakeSource{}, promslog.NewNopLogger())
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, body := get(t, h, tt.path)
+			if code != tt.wantCode {
+				t.Errorf("GET %s: status %d; want %d", tt.path, code, tt.wantCode)
+			}
+			for _, s := range tt.want {
+				if !strings.Contains(body, s) {
+					t.Errorf("GET %s: body lacks %q", tt.path, s)
+				}
+			}
+			for _, s := range tt.notWant {
+				if strings.Contains(body, s) {
+					t.Errorf("GET %s: body has %q", tt.path, s)
+				}
+			}
+		})
+	}
+}
