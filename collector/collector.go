@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
 )
@@ -126,40 +127,55 @@ var flagBitsByName = func() []int {
 	return bits
 }()
 
-// kindCounters emits the per-kind families, each in label order; see
-// sortedKinds.
+// kindCounters emits the per-kind families, each in label order (see
+// sortedKinds), with label pairs shared between the series of a namespace
+// and kind.
 func (e emitter) kindCounters(refs []kindRef) {
-	for _, r := range refs {
-		e.counter(linkCreationsDesc, r.Creations, r.netns, r.Kind)
+	p := make(pairs, 2*len(refs))
+	base := make([][]*dto.LabelPair, len(refs))
+	for i, r := range refs {
+		base[i] = []*dto.LabelPair{p.get("kind", r.Kind), p.get("netns", r.netns)}
 	}
-	for _, r := range refs {
-		e.counter(linkDeletionsDesc, r.Deletions, r.netns, r.Kind)
+	// with puts the pairs that sort before "kind" in front of the base.
+	with := func(i int, first ...*dto.LabelPair) []*dto.LabelPair {
+		return append(first, base[i]...)
 	}
-	for _, r := range refs {
-		e.counter(linkMovesDesc, r.MovesIn, r.netns, r.Kind, "in")
+	for i, r := range refs {
+		e.counterPairs(linkCreationsDesc, r.Creations, base[i])
 	}
-	for _, r := range refs {
-		e.counter(linkMovesDesc, r.MovesOut, r.netns, r.Kind, "out")
+	for i, r := range refs {
+		e.counterPairs(linkDeletionsDesc, r.Deletions, base[i])
 	}
-	for _, r := range refs {
-		e.counter(linkCarrierChangesDesc, r.CarrierDown, r.netns, r.Kind, "down")
+	in, out := p.get("direction", "in"), p.get("direction", "out")
+	for i, r := range refs {
+		e.counterPairs(linkMovesDesc, r.MovesIn, with(i, in))
 	}
-	for _, r := range refs {
-		e.counter(linkCarrierChangesDesc, r.CarrierUp, r.netns, r.Kind, "up")
+	for i, r := range refs {
+		e.counterPairs(linkMovesDesc, r.MovesOut, with(i, out))
+	}
+	down, up := p.get("direction", "down"), p.get("direction", "up")
+	for i, r := range refs {
+		e.counterPairs(linkCarrierChangesDesc, r.CarrierDown, with(i, down))
+	}
+	for i, r := range refs {
+		e.counterPairs(linkCarrierChangesDesc, r.CarrierUp, with(i, up))
 	}
 	// Only flags that changed: every flag, change and kind in every
 	// namespace would be 38 series per kind, nearly all zero.
+	cleared, set := p.get("change", "cleared"), p.get("change", "set")
 	for _, bit := range flagBitsByName {
-		for _, r := range refs {
+		flag := p.get("flag", netlinkmon.FlagName(bit))
+		for i, r := range refs {
 			if n := r.FlagsCleared[bit]; n != 0 {
-				e.counter(linkFlagChangesDesc, n, r.netns, r.Kind, netlinkmon.FlagName(bit), "cleared")
+				e.counterPairs(linkFlagChangesDesc, n, with(i, cleared, flag))
 			}
 		}
 	}
 	for _, bit := range flagBitsByName {
-		for _, r := range refs {
+		flag := p.get("flag", netlinkmon.FlagName(bit))
+		for i, r := range refs {
 			if n := r.FlagsSet[bit]; n != 0 {
-				e.counter(linkFlagChangesDesc, n, r.netns, r.Kind, netlinkmon.FlagName(bit), "set")
+				e.counterPairs(linkFlagChangesDesc, n, with(i, set, flag))
 			}
 		}
 	}
@@ -194,6 +210,10 @@ func (e emitter) counter(d *prometheus.Desc, v uint64, labels ...string) {
 
 func (e emitter) gauge(d *prometheus.Desc, v float64, labels ...string) {
 	e.send(d, prometheus.GaugeValue, v, labels)
+}
+
+func (e emitter) counterPairs(d *prometheus.Desc, v uint64, labels []*dto.LabelPair) {
+	e.ch <- &sample{desc: d, value: float64(v), labels: labels}
 }
 
 func (e emitter) send(d *prometheus.Desc, t prometheus.ValueType, v float64, labels []string) {
