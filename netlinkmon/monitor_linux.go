@@ -389,7 +389,7 @@ func checkCaps(need []capability) error {
 func (m *Monitor) Snapshot() Snapshot {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.reg.snapshot()
+	return m.reg.snapshot(time.Now())
 }
 
 // Wait blocks until the monitor has stopped after its context was cancelled,

@@ -99,7 +99,7 @@ func TestRegistryNewNSID(t *testing.T) {
 	if !r.unnamed() {
 		t.Errorf("unnamed() = false with nsid 3 unnamed")
 	}
-	if got := names(r.snapshot()); !cmp.Equal(got, []string{"host"}) {
+	if got := names(r.snapshot(t0)); !cmp.Equal(got, []string{"host"}) {
 		t.Errorf("snapshot namespaces = %v before identify, want only host", got)
 	}
 	// Known nsid: nothing new.
@@ -109,7 +109,7 @@ func TestRegistryNewNSID(t *testing.T) {
 	if got := r.identify(3, 100, "foo", SourceDir, t0); got != ns {
 		t.Errorf("identify made a new namespace instead of naming the known one")
 	}
-	s := r.snapshot()
+	s := r.snapshot(t0)
 	want := Namespace{Name: "foo", Inode: 100, NSID: 3, Source: SourceDir, Alive: true, Kinds: []KindCounters{}}
 	if diff := cmp.Diff(want, mustNS(t, s, "foo")); diff != "" {
 		t.Errorf("foo (-want +got):\n%s", diff)
@@ -132,10 +132,10 @@ func TestRegistryIgnoresRemoteNSIDEvents(t *testing.T) {
 	if len(r.byNSID) != 1 {
 		t.Errorf("byNSID has %d namespaces, want only nsid 3", len(r.byNSID))
 	}
-	if !mustNS(t, r.snapshot(), "foo").Alive {
+	if !mustNS(t, r.snapshot(t0), "foo").Alive {
 		t.Errorf("a remote RTM_DELNSID killed foo")
 	}
-	s := r.snapshot()
+	s := r.snapshot(t0)
 	if s.Messages["newnsid"] != 2 || s.Messages["delnsid"] != 1 {
 		t.Errorf("messages = %v, want 2 newnsid and 1 delnsid counted", s.Messages)
 	}
@@ -152,7 +152,7 @@ func TestRegistryDelNSID(t *testing.T) {
 	died := t0.Add(time.Second)
 	r.apply([]event{delNSIDEv(true, 0, 3)}, died)
 
-	s := r.snapshot()
+	s := r.snapshot(t0)
 	foo := mustNS(t, s, "foo")
 	if foo.Alive || foo.NSID != 3 || len(foo.Links) != 0 {
 		t.Errorf("foo after RTM_DELNSID: alive %v, nsid %d, links %v", foo.Alive, foo.NSID, foo.Links)
@@ -174,7 +174,7 @@ func TestRegistryDelNSID(t *testing.T) {
 	}
 	// A second one, for an nsid nobody holds, changes nothing.
 	r.apply([]event{delNSIDEv(true, 0, 3)}, died)
-	if s := r.snapshot(); s.Removals != 1 {
+	if s := r.snapshot(t0); s.Removals != 1 {
 		t.Errorf("removals = %d after a duplicate RTM_DELNSID, want 1", s.Removals)
 	}
 }
@@ -182,7 +182,7 @@ func TestRegistryDelNSID(t *testing.T) {
 func TestRegistryUnnamedDeath(t *testing.T) {
 	r := newTestRegistry()
 	r.apply([]event{newNSIDEv(true, 0, 3), newLinkEv(false, 3, lk(2, "veth", 0)), delNSIDEv(true, 0, 3)}, t0)
-	s := r.snapshot()
+	s := r.snapshot(t0)
 	if s.Removals != 0 || len(s.Namespaces) != 1 {
 		t.Errorf("an unnamed namespace's death: removals %d, namespaces %v; want 0, [host]", s.Removals, names(s))
 	}
@@ -202,7 +202,7 @@ func TestRegistryLinkEventOfUnknownNSID(t *testing.T) {
 	}
 	// Counters kept from before the name was known.
 	r.identify(8, 800, "", SourceProc, t0)
-	ns := mustNS(t, r.snapshot(), "ino-800")
+	ns := mustNS(t, r.snapshot(t0), "ino-800")
 	if c := kindOf(ns, "veth"); c.Creations != 1 {
 		t.Errorf("veth creations = %d after identify, want 1", c.Creations)
 	}
@@ -313,7 +313,7 @@ func TestRegistryMoves(t *testing.T) {
 			for _, b := range tt.batches {
 				r.apply(b, t0)
 			}
-			s := r.snapshot()
+			s := r.snapshot(t0)
 			if diff := cmp.Diff(tt.wantHost, kindOf(mustNS(t, s, "host"), "veth")); diff != "" {
 				t.Errorf("host veth (-want +got):\n%s", diff)
 			}
@@ -340,7 +340,7 @@ func TestRegistryMoveIntoNewNamespace(t *testing.T) {
 	// Its first dump finds the moved link and lo.
 	r.byNSID[2].reconcile([]link{lk(1, "device", 0), lk(5, "veth", 0)}, true, t0)
 	r.identify(2, 200, "bar", SourceDir, t0)
-	bar := mustNS(t, r.snapshot(), "bar")
+	bar := mustNS(t, r.snapshot(t0), "bar")
 	want := []KindCounters{{Kind: "device", Creations: 1}, {Kind: "veth", MovesIn: 1}}
 	if diff := cmp.Diff(want, bar.Kinds); diff != "" {
 		t.Errorf("bar counters (-want +got):\n%s", diff)
@@ -419,7 +419,7 @@ func TestRegistryNaming(t *testing.T) {
 					r.apply([]event{delNSIDEv(true, 0, nsid)}, t0)
 				}
 			}
-			s := r.snapshot()
+			s := r.snapshot(t0)
 			if diff := cmp.Diff(tt.wantNames, names(s)); diff != "" {
 				t.Errorf("names (-want +got):\n%s", diff)
 			}
@@ -452,7 +452,7 @@ func TestRegistryNSIDReuse(t *testing.T) {
 	if bar.name != "bar" || r.byNSID[3] != bar {
 		t.Fatalf("identify of nsid 3 with a new inode gave %q", bar.name)
 	}
-	s := r.snapshot()
+	s := r.snapshot(t0)
 	foo := mustNS(t, s, "foo")
 	if foo.Alive || kindOf(foo, "veth").Deletions != 1 {
 		t.Errorf("foo: alive %v, veth deletions %d; want dead with its link deleted", foo.Alive, kindOf(foo, "veth").Deletions)
@@ -462,12 +462,12 @@ func TestRegistryNSIDReuse(t *testing.T) {
 	}
 	// foo's RTM_DELNSID arrives: it must not kill bar.
 	r.apply([]event{delNSIDEv(true, 0, 3)}, later)
-	if !mustNS(t, r.snapshot(), "bar").Alive {
+	if !mustNS(t, r.snapshot(t0), "bar").Alive {
 		t.Fatalf("foo's late RTM_DELNSID killed bar")
 	}
 	// bar's own death.
 	r.apply([]event{delNSIDEv(true, 0, 3)}, later)
-	s = r.snapshot()
+	s = r.snapshot(t0)
 	if mustNS(t, s, "bar").Alive {
 		t.Errorf("bar survived its RTM_DELNSID")
 	}
@@ -485,7 +485,7 @@ func TestRegistrySyncNSIDs(t *testing.T) {
 	if !r.syncNSIDs([]int32{4, 5}, t0) {
 		t.Errorf("syncNSIDs with a new nsid did not ask for a scan")
 	}
-	s := r.snapshot()
+	s := r.snapshot(t0)
 	foo := mustNS(t, s, "foo")
 	if foo.Alive || kindOf(foo, "veth").Deletions != 1 {
 		t.Errorf("foo: alive %v, veth deletions %d; want dead with its link deleted", foo.Alive, kindOf(foo, "veth").Deletions)
@@ -514,18 +514,22 @@ func TestRegistryPrune(t *testing.T) {
 	r.self.reconcile(nil, true, t0)
 
 	r.prune(t0.Add(time.Minute - time.Nanosecond))
-	if got := names(r.snapshot()); !cmp.Equal(got, []string{"bar", "foo", "host"}) {
+	if got := names(r.snapshot(t0)); !cmp.Equal(got, []string{"bar", "foo", "host"}) {
 		t.Errorf("namespaces before the retention = %v", got)
 	}
+	// A snapshot leaves out an expired namespace that no prune removed yet.
+	if got := names(r.snapshot(t0.Add(time.Minute))); !cmp.Equal(got, []string{"bar", "host"}) {
+		t.Errorf("snapshot at the end of the retention = %v, want foo left out", got)
+	}
 	r.prune(t0.Add(time.Minute))
-	if got := names(r.snapshot()); !cmp.Equal(got, []string{"bar", "host"}) {
+	if got := names(r.snapshot(t0)); !cmp.Equal(got, []string{"bar", "host"}) {
 		t.Errorf("namespaces after the retention = %v, want foo gone", got)
 	}
 	if len(r.self.gone) != 0 {
 		t.Errorf("host tombstones %v after a minute, want none", r.self.gone)
 	}
 	// Counters of a pruned namespace are gone, but the totals stay.
-	if s := r.snapshot(); s.Discoveries != 3 || s.Removals != 1 {
+	if s := r.snapshot(t0); s.Discoveries != 3 || s.Removals != 1 {
 		t.Errorf("discoveries %d, removals %d; want 3, 1", s.Discoveries, s.Removals)
 	}
 }
@@ -569,7 +573,7 @@ func TestRegistrySnapshot(t *testing.T) {
 	r.overruns = 1
 	r.resyncs["overrun"] = 1
 
-	s := r.snapshot()
+	s := r.snapshot(t0)
 	if got := names(s); !cmp.Equal(got, []string{"aa", "host", "ino-200", "zz"}) {
 		t.Errorf("namespaces = %v, want sorted by name", got)
 	}
@@ -613,8 +617,8 @@ func TestRegistrySnapshot(t *testing.T) {
 	s.Messages["newlink"] = 99
 	zz.Kinds[0].Creations = 99
 	zz.Links[0].Count = 99
-	s2 := r.snapshot()
-	if diff := cmp.Diff(s2, r.snapshot(), cmpopts.EquateEmpty()); diff != "" {
+	s2 := r.snapshot(t0)
+	if diff := cmp.Diff(s2, r.snapshot(t0), cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("snapshot is not stable (-first +second):\n%s", diff)
 	}
 	if s2.Resyncs["overrun"] != 1 || s2.Messages["newlink"] != 6 || mustNS(t, s2, "zz").Kinds[0].Creations != 1 || mustNS(t, s2, "zz").Links[0].Count != 1 {

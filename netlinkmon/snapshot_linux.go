@@ -17,6 +17,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 )
 
 // operStates are RFC 2863 names of IF_OPER_* values, as iproute2 prints them
@@ -30,8 +31,9 @@ func operStateName(v uint8) string {
 	return "unknown"
 }
 
-// snapshot copies the exported state.
-func (r *registry) snapshot() Snapshot {
+// snapshot copies the exported state. Dead namespaces whose retention has
+// expired are left out even before the next prune.
+func (r *registry) snapshot(now time.Time) Snapshot {
 	s := Snapshot{
 		Namespaces:  make([]Namespace, 0, len(r.byName)),
 		Discoveries: r.discoveries,
@@ -49,6 +51,9 @@ func (r *registry) snapshot() Snapshot {
 		s.Messages["malformed"] = r.malformed
 	}
 	for _, ns := range r.byName {
+		if !ns.alive && now.Sub(ns.died) >= r.retention {
+			continue
+		}
 		s.Namespaces = append(s.Namespaces, ns.snapshot())
 	}
 	slices.SortFunc(s.Namespaces, func(a, b Namespace) int { return strings.Compare(a.Name, b.Name) })
