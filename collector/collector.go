@@ -59,9 +59,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	s := c.src.Snapshot()
 	e := emitter{ch: ch}
 
-	e.kindCounters(sortedKinds(s.Namespaces))
+	p := make(pairs, 8*len(s.Namespaces))
+	e.kindCounters(sortedKinds(s.Namespaces), p)
 	for i := range s.Namespaces {
-		e.namespace(&s.Namespaces[i])
+		e.namespace(&s.Namespaces[i], p)
 	}
 
 	e.counter(netnsDiscoveriesDesc, s.Discoveries)
@@ -78,9 +79,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// An emitter sends const metrics, and an invalid metric in place of any
-// that cannot be built (such as a label value that is not valid UTF-8), so
-// that one bad value fails one series and not the scrape.
+// An emitter sends const metrics. One that cannot be built (a label value
+// that is not valid UTF-8, say) fails its own series, not the scrape: send
+// replaces it with an invalid metric, and the registry rejects a sample
+// alone.
 type emitter struct {
 	ch chan<- prometheus.Metric
 }
@@ -130,8 +132,7 @@ var flagBitsByName = func() []int {
 // kindCounters emits the per-kind families, each in label order (see
 // sortedKinds), with label pairs shared between the series of a namespace
 // and kind.
-func (e emitter) kindCounters(refs []kindRef) {
-	p := make(pairs, 2*len(refs))
+func (e emitter) kindCounters(refs []kindRef, p pairs) {
 	base := make([][]*dto.LabelPair, len(refs))
 	for i, r := range refs {
 		base[i] = []*dto.LabelPair{p.get("kind", r.Kind), p.get("netns", r.netns)}
@@ -182,19 +183,25 @@ func (e emitter) kindCounters(refs []kindRef) {
 }
 
 // namespace emits the series of ns that are not per kind.
-func (e emitter) namespace(ns *netlinkmon.Namespace) {
+func (e emitter) namespace(ns *netlinkmon.Namespace, p pairs) {
+	netns := p.get("netns", ns.Name)
 	for _, l := range ns.Links {
-		e.gauge(linksDesc, float64(l.Count), ns.Name, l.Kind, l.OperState)
+		e.gaugePairs(linksDesc, float64(l.Count), []*dto.LabelPair{
+			p.get("kind", l.Kind), netns, p.get("operstate", l.OperState),
+		})
 	}
 	if ns.Alive {
 		nsid := ""
 		if ns.NSID != netlinkmon.NoNSID {
 			nsid = strconv.FormatInt(int64(ns.NSID), 10)
 		}
-		e.gauge(netnsInfoDesc, 1, ns.Name, strconv.FormatUint(ns.Inode, 10), nsid, string(ns.Source))
+		e.gaugePairs(netnsInfoDesc, 1, []*dto.LabelPair{
+			p.get("inode", strconv.FormatUint(ns.Inode, 10)), netns,
+			p.get("nsid", nsid), p.get("source", string(ns.Source)),
+		})
 	}
 	if !ns.LastEvent.IsZero() {
-		e.gauge(netnsLastEventDesc, unixSeconds(ns.LastEvent), ns.Name)
+		e.gaugePairs(netnsLastEventDesc, unixSeconds(ns.LastEvent), []*dto.LabelPair{netns})
 	}
 }
 
@@ -208,12 +215,12 @@ func (e emitter) counter(d *prometheus.Desc, v uint64, labels ...string) {
 	e.send(d, prometheus.CounterValue, float64(v), labels)
 }
 
-func (e emitter) gauge(d *prometheus.Desc, v float64, labels ...string) {
-	e.send(d, prometheus.GaugeValue, v, labels)
-}
-
 func (e emitter) counterPairs(d *prometheus.Desc, v uint64, labels []*dto.LabelPair) {
 	e.ch <- &sample{desc: d, value: float64(v), labels: labels}
+}
+
+func (e emitter) gaugePairs(d *prometheus.Desc, v float64, labels []*dto.LabelPair) {
+	e.ch <- &sample{desc: d, value: v, gauge: true, labels: labels}
 }
 
 func (e emitter) send(d *prometheus.Desc, t prometheus.ValueType, v float64, labels []string) {
