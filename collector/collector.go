@@ -147,12 +147,18 @@ func (e emitter) kindCounters(refs []kindRef, p pairs) {
 	for i, r := range refs {
 		e.counterPairs(linkDeletionsDesc, r.Deletions, base[i])
 	}
+	// Moves only where the kind has moved at all: most links never do,
+	// and a loopback's two zero series in every namespace add up.
 	in, out := p.get("direction", "in"), p.get("direction", "out")
 	for i, r := range refs {
-		e.counterPairs(linkMovesDesc, r.MovesIn, with(i, in))
+		if r.MovesIn+r.MovesOut != 0 {
+			e.counterPairs(linkMovesDesc, r.MovesIn, with(i, in))
+		}
 	}
 	for i, r := range refs {
-		e.counterPairs(linkMovesDesc, r.MovesOut, with(i, out))
+		if r.MovesIn+r.MovesOut != 0 {
+			e.counterPairs(linkMovesDesc, r.MovesOut, with(i, out))
+		}
 	}
 	down, up := p.get("direction", "down"), p.get("direction", "up")
 	for i, r := range refs {

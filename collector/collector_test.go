@@ -118,16 +118,10 @@ netlink_link_flag_changes_total{change="cleared",flag="up",kind="veth",netns="ho
 netlink_link_flag_changes_total{change="set",flag="lower_up",kind="veth",netns="host"} 3
 netlink_link_flag_changes_total{change="set",flag="promisc",kind="bridge",netns="host"} 2
 netlink_link_flag_changes_total{change="set",flag="up",kind="veth",netns="host"} 4
-# HELP netlink_link_moves_total Links moved into (direction="in") or out of (direction="out") the namespace. A move is not also counted as a creation or a deletion.
+# HELP netlink_link_moves_total Links moved into (direction="in") or out of (direction="out") the namespace; both series appear at the kind's first move. A move is not also counted as a creation or a deletion.
 # TYPE netlink_link_moves_total counter
-netlink_link_moves_total{direction="in",kind="bridge",netns="host"} 0
-netlink_link_moves_total{direction="in",kind="device",netns="host"} 0
-netlink_link_moves_total{direction="in",kind="device",netns="ino-4026532400"} 0
 netlink_link_moves_total{direction="in",kind="veth",netns="cni-1234"} 1
 netlink_link_moves_total{direction="in",kind="veth",netns="host"} 0
-netlink_link_moves_total{direction="out",kind="bridge",netns="host"} 0
-netlink_link_moves_total{direction="out",kind="device",netns="host"} 0
-netlink_link_moves_total{direction="out",kind="device",netns="ino-4026532400"} 0
 netlink_link_moves_total{direction="out",kind="veth",netns="cni-1234"} 0
 netlink_link_moves_total{direction="out",kind="veth",netns="host"} 2
 # HELP netlink_links Links now present in the namespace, by kind and operational state (RFC 2863).

@@ -28,7 +28,7 @@ var (
 		"Links that ceased to exist in the namespace, including those destroyed with it.",
 		"netns", "kind")
 	linkMovesDesc = newDesc("link", "moves_total",
-		"Links moved into (direction=\"in\") or out of (direction=\"out\") the namespace. A move is not also counted as a creation or a deletion.",
+		"Links moved into (direction=\"in\") or out of (direction=\"out\") the namespace; both series appear at the kind's first move. A move is not also counted as a creation or a deletion.",
 		"netns", "kind", "direction")
 	linkFlagChangesDesc = newDesc("link", "flag_changes_total",
 		"Transitions of each IFF link flag, by flag (iproute2's names) and change (set or cleared). A series appears on its first change.",
