@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -33,12 +34,21 @@ import (
 	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
 )
 
+// defaultGOGC is the garbage collector's target unless GOGC is set. Nearly
+// all of the heap's churn is the garbage of scrapes, and Go's default of 100
+// lets the heap double past the live state between collections: at 1,000
+// namespaces, 50 keeps the RSS about a fifth lower for a few ms per scrape.
+const defaultGOGC = 50
+
 // shutdownTimeout bounds how long in-flight scrapes may finish at exit.
 const shutdownTimeout = 5 * time.Second
 
 func main() { os.Exit(run()) }
 
 func run() int {
+	if _, ok := os.LookupEnv("GOGC"); !ok {
+		debug.SetGCPercent(defaultGOGC)
+	}
 	cfg, err := parseFlags(os.Args[1:])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: error: %v, try --help\n", exporterName, err)
