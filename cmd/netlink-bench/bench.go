@@ -1,0 +1,166 @@
+// Copyright The netlink_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// A bench is one run: its settings, the exporter under test, and the
+// results so far.
+type bench struct {
+	cfg   config
+	log   io.Writer // progress
+	names naming
+	dir   string // temporary files: batch files, exporter binary and log
+	exp   *exporter
+	rep   *report
+	// baseline is how long the kernel alone takes to tear down a bulk
+	// deleted scale set; zero if not measured.
+	baseline time.Duration
+}
+
+func newBench(cfg config, log io.Writer) (*bench, error) {
+	names, err := newNaming()
+	if err != nil {
+		return nil, err
+	}
+	return &bench{cfg: cfg, log: log, names: names, rep: &report{}}, nil
+}
+
+func (b *bench) logf(format string, args ...any) {
+	fmt.Fprintf(b.log, "%s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+}
+
+// A stage is one part of the run. Each adds its rows to the report and
+// removes what it created; an error ends the stage, not the run.
+type stage struct {
+	name string
+	run  func(context.Context) error
+}
+
+// run starts the exporter and runs every stage. It returns an error only
+// if the exporter could not be started or the run was interrupted.
+func (b *bench) run(ctx context.Context) error {
+	dir, err := os.MkdirTemp("", "netlink-bench-")
+	if err != nil {
+		return fmt.Errorf("temp dir: %w", err)
+	}
+	b.dir = dir
+	defer os.RemoveAll(dir)
+	// Cleanup gets its own context: it must run after an interrupt too.
+	defer b.cleanup()
+
+	bin := b.cfg.exporter
+	if bin == "" {
+		b.logf("building the exporter")
+		if bin, err = buildExporter(ctx, dir); err != nil {
+			return err
+		}
+	}
+	// Before the exporter starts, so that it is the kernel's time alone.
+	b.logf("kernel teardown baseline: %d namespaces", b.cfg.scaleNS)
+	if b.baseline, err = b.teardownBaseline(ctx); err != nil {
+		b.rep.failed("kernel teardown baseline", err)
+		b.baseline = 0
+		b.cleanup()
+	} else {
+		b.rep.figure(fmt.Sprintf("kernel alone: bulk delete of %d ns, pinned host ends gone", b.cfg.scaleNS), fmtDur(b.baseline))
+	}
+	b.logf("starting the exporter")
+	b.exp, err = startExporter(ctx, bin, dir, b.cfg.timeout)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := b.exp.stop(); err != nil {
+			b.rep.failed("exporter exits cleanly on SIGTERM", fmt.Errorf("%w: %s", err, b.exp.logTail()))
+		}
+	}()
+	b.logf("exporter pid %d at %s (run id %s)", b.exp.pid, b.exp.url, b.names.id)
+
+	stages := []stage{
+		// Scale first, while the exporter's heap has not yet held the
+		// bursts' links: the memory bars are about steady state. Churn
+		// and overrun start exporters of their own.
+		{"prompt", b.prompt},
+		{"scale", b.scale},
+		{"churn", func(ctx context.Context) error { return b.churn(ctx, bin) }},
+		{"burst", b.burst},
+		{"parallel", b.parallel},
+	}
+	if b.cfg.overrun {
+		stages = append(stages, stage{"overrun", func(ctx context.Context) error { return b.overrun(ctx, bin) }})
+	}
+	for _, s := range stages {
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted: %w", ctx.Err())
+		}
+		b.logf("stage %s", s.name)
+		start := time.Now()
+		if err := s.run(ctx); err != nil {
+			b.rep.failed(s.name+" stage", err)
+			b.logf("stage %s failed: %v", s.name, err)
+			b.cleanup() // so the next stage starts from a clean host
+		}
+		b.logf("stage %s took %s", s.name, fmtDur(time.Since(start)))
+		select {
+		case <-b.exp.exited:
+			return fmt.Errorf("exporter exited during stage %s: %v: %s", s.name, b.exp.waitErr, b.exp.logTail())
+		default:
+		}
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted: %w", ctx.Err())
+	}
+	if mem, err := readMem(b.exp.pid); err == nil {
+		b.rep.figure("exporter RSS at the end of the run (peak)", fmt.Sprintf("%s (%s)", fmtBytes(mem.rss), fmtBytes(mem.hwm)))
+	}
+	return nil
+}
+
+func (b *bench) cleanup() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := b.names.cleanup(ctx, b.dir); err != nil {
+		b.logf("%v", err)
+	}
+}
+
+// printResults writes the machine, the stages' detail tables and the bar
+// table.
+func (b *bench) printResults(w io.Writer, wall time.Duration) {
+	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	ipv, _ := exec.Command("ip", "-V").Output()
+	mode := "full"
+	if b.cfg.quick {
+		mode = "quick"
+	}
+	fmt.Fprintf(w, "netlink-bench %s run, %s, %d CPUs, kernel %s, %s, %s\n",
+		mode, time.Now().Format(time.DateOnly), runtime.NumCPU(),
+		strings.TrimSpace(string(kernel)), strings.TrimSpace(string(ipv)), runtime.Version())
+	for _, s := range b.rep.sections {
+		fmt.Fprintf(w, "\n%s\n%s", s.title, s.text)
+	}
+	fmt.Fprintln(w)
+	b.rep.print(w)
+	fmt.Fprintf(w, "\nwall time %s\n", fmtDur(wall))
+}

@@ -1,0 +1,271 @@
+// Copyright The netlink_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const (
+	// settle lets the listeners finish a burst before their CPU is
+	// sampled, and lets stragglers arrive before a count is final.
+	settle = 300 * time.Millisecond
+	// cpuScrapeInterval spaces the scrapes made while a CPU sample may
+	// still be open, so that serving them hardly weighs on the figure.
+	cpuScrapeInterval = 200 * time.Millisecond
+	// monitorStall is how long ip monitor may print nothing before the
+	// bench stops waiting for it.
+	monitorStall = 10 * time.Second
+)
+
+// A burstRun is one burst of veth pairs into a fresh namespace, with ip
+// monitor listening next to the exporter.
+type burstRun struct {
+	want, expCount, ipCount, deletions, overruns int
+	// other counts the link events of other namespaces that ip printed
+	// while CPU was sampled: both listeners paid for them.
+	other int
+	// From just before ip -batch: until it exited, until ip monitor printed
+	// the last creation, until the exporter applied the last event.
+	batch, ipDone, expDone time.Duration
+	expCPU, ipCPU          time.Duration
+	// cpuLate is set when the exporter finished after its CPU sample was
+	// closed; the sample was then taken again and includes a few scrapes.
+	cpuLate  bool
+	ipStderr string
+}
+
+// perEvent divides cpu among events.
+func perEvent(cpu time.Duration, events int) time.Duration {
+	if events == 0 {
+		return 0
+	}
+	return cpu / time.Duration(events)
+}
+
+// burst runs the single-namespace burst cfg.repeats times and reports each
+// run and the medians.
+func (b *bench) burst(ctx context.Context) error {
+	f, err := writeBatch(b.dir, "burst", vethPairs(b.cfg.pairs))
+	if err != nil {
+		return err
+	}
+	var runs []burstRun
+	defer func() { b.reportBursts(runs) }()
+	for i := range b.cfg.repeats {
+		r, err := b.burstOnce(ctx, f, b.names.netns("b", i))
+		if err != nil {
+			return fmt.Errorf("burst %d: %w", i+1, err)
+		}
+		b.logf("burst %d: exporter %d/%d, ip %d, exporter %s/event, ip %s/event",
+			i+1, r.expCount, r.want, r.ipCount, fmtMicros(perEvent(r.expCPU, r.want)), fmtMicros(perEvent(r.ipCPU, r.ipCount)))
+		runs = append(runs, r)
+	}
+	return nil
+}
+
+func (b *bench) burstOnce(ctx context.Context, f batchFile, ns string) (burstRun, error) {
+	e := b.exp
+	r := burstRun{want: 2 * b.cfg.pairs}
+	s, err := e.scrape(ctx)
+	if err != nil {
+		return r, err
+	}
+	overruns := s.total(mOverruns)
+
+	if err := ip(ctx, "netns", "add", ns); err != nil {
+		return r, err
+	}
+	nsid, _, err := e.waitWatched(ctx, 10*time.Millisecond, b.cfg.timeout, ns)
+	if err != nil {
+		return r, err
+	}
+	mon, err := startIPMonitor(nsid, isBurstLink)
+	if err != nil {
+		return r, err
+	}
+	defer mon.stop()
+	// A link that is not part of the burst shows that ip listens.
+	if err := ip(ctx, "-n", ns, "link", "add", "ready", "type", "bridge"); err != nil {
+		return r, err
+	}
+	if err := mon.waitOther(ctx, "ready", b.cfg.timeout); err != nil {
+		return r, err
+	}
+	if err := sleep(ctx, settle); err != nil {
+		return r, err
+	}
+
+	e0, err := readCPU(e.pid)
+	if err != nil {
+		return r, err
+	}
+	i0, err := readCPU(mon.pid)
+	if err != nil {
+		return r, err
+	}
+	events := mon.eventCount()
+	t0 := time.Now()
+	if err := ipBatch(ctx, f, "-n", ns); err != nil {
+		return r, err
+	}
+	r.batch = time.Since(t0)
+	last, monErr := mon.waitCreated(ctx, r.want, monitorStall)
+	r.ipDone = last.Sub(t0)
+	if err := sleep(ctx, settle); err != nil {
+		return r, err
+	}
+	// Both samples close before the first scrape.
+	e1, err := readCPU(e.pid)
+	if err != nil {
+		return r, err
+	}
+	i1, err := readCPU(mon.pid)
+	if err != nil {
+		return r, err
+	}
+	closed := time.Now()
+	r.ipCount, _ = mon.progress()
+	r.other = mon.eventCount() - events - r.ipCount
+	r.ipStderr = mon.stop()
+	if monErr != nil && r.ipStderr == "" {
+		r.ipStderr = monErr.Error()
+	}
+
+	// A timeout leaves a short count, which the report shows.
+	if _, _, err := e.waitFor(ctx, cpuScrapeInterval, b.cfg.timeout, func(s scrape) bool {
+		return s.count(mCreations, ns, "veth") >= r.want
+	}); err != nil {
+		b.logf("burst in %s: %v", ns, err)
+	}
+	if err := sleep(ctx, settle); err != nil {
+		return r, err
+	}
+	if s, err = e.scrape(ctx); err != nil {
+		return r, err
+	}
+	r.expCount = s.count(mCreations, ns, "veth")
+	r.overruns = int(s.total(mOverruns) - overruns)
+	done := s.lastEvent(ns)
+	r.expDone = done.Sub(t0)
+	if done.After(closed) {
+		r.cpuLate = true
+		if e1, err = readCPU(e.pid); err != nil {
+			return r, err
+		}
+	}
+	r.expCPU, r.ipCPU = cpuSince(e0, e1), cpuSince(i0, i1)
+
+	if err := ip(ctx, "netns", "del", ns); err != nil {
+		return r, err
+	}
+	if _, _, err := e.waitFor(ctx, 20*time.Millisecond, b.cfg.timeout, func(s scrape) bool {
+		return s.watched(netnsIs(ns)) == 0 && s.count(mDeletions, ns, "veth") >= r.want
+	}); err != nil {
+		b.logf("deletions in %s: %v", ns, err)
+	}
+	if err := sleep(ctx, settle); err != nil {
+		return r, err
+	}
+	if s, err = e.scrape(ctx); err != nil {
+		return r, err
+	}
+	r.deletions = s.count(mDeletions, ns, "veth")
+	return r, nil
+}
+
+// isBurstLink reports whether name is one of vethPairs' links.
+func isBurstLink(name string) bool {
+	if len(name) < 2 || name[0] != 'a' && name[0] != 'b' {
+		return false
+	}
+	_, err := strconv.Atoi(name[1:])
+	return err == nil
+}
+
+func (b *bench) reportBursts(runs []burstRun) {
+	if len(runs) == 0 {
+		return
+	}
+	var (
+		rows                     [][]string
+		expCPU, ipCPU, expDone   []time.Duration
+		ratios                   []float64
+		exactNew, exactDel, late int
+		counts, dels             []string
+	)
+	for i, r := range runs {
+		ev, iv := perEvent(r.expCPU, r.want), perEvent(r.ipCPU, r.ipCount)
+		expCPU, ipCPU, expDone = append(expCPU, ev), append(ipCPU, iv), append(expDone, r.expDone)
+		if iv > 0 {
+			ratios = append(ratios, float64(ev)/float64(iv))
+		}
+		if r.expCount == r.want {
+			exactNew++
+		}
+		if r.deletions == r.want {
+			exactDel++
+		}
+		if r.cpuLate {
+			late++
+		}
+		counts, dels = append(counts, strconv.Itoa(r.expCount)), append(dels, strconv.Itoa(r.deletions))
+		cpuNote := ""
+		if r.cpuLate {
+			cpuNote = " *"
+		}
+		rows = append(rows, []string{
+			strconv.Itoa(i + 1),
+			fmt.Sprintf("%d/%d", r.expCount, r.want), strconv.Itoa(r.ipCount),
+			fmtDur(r.batch), fmtDur(r.ipDone), fmtDur(r.expDone), fmtRate(r.want, r.expDone),
+			fmtMicros(ev) + cpuNote, fmtMicros(iv), fmt.Sprintf("%.2f", ratioOf(ev, iv)),
+			strconv.Itoa(r.other), strconv.Itoa(r.overruns), fmt.Sprintf("%d/%d", r.deletions, r.want),
+		})
+		if r.ipStderr != "" {
+			b.rep.add(row{bar: fmt.Sprintf("burst %d ip monitor", i+1), value: "stderr", kind: info, ok: true, note: r.ipStderr})
+		}
+	}
+	med := func(d []time.Duration) string { return fmtMicros(median(d)) }
+	rows = append(rows, []string{"median", "", "", "", "", fmtDur(median(expDone)), fmtRate(runs[0].want, median(expDone)),
+		med(expCPU), med(ipCPU), fmt.Sprintf("%.2f", median(ratios)), "", "", ""})
+	title := fmt.Sprintf("Burst: %d veth pairs with ip -batch into one namespace, %d run(s); times from the start of ip -batch,\n"+
+		"rate = events / exporter done (bounded by how fast ip -batch creates them); CPU per burst event;\n"+
+		"other = events of other namespaces on the host that both listeners heard during the CPU sample", b.cfg.pairs, len(runs))
+	if late > 0 {
+		title += "\n* the exporter finished after its CPU sample closed; its figure includes a few scrapes"
+	}
+	b.rep.table(title, []string{"run", "exporter", "ip monitor", "ip -batch", "ip done", "exporter done", "exporter rate",
+		"exporter CPU/ev", "ip CPU/ev", "ratio", "other", "overruns", "deletions"}, rows)
+
+	want := runs[0].want
+	b.rep.check(exact, exactNew == len(runs), fmt.Sprintf("burst exact creations (%d pairs)", b.cfg.pairs),
+		fmt.Sprintf("%s of %d", strings.Join(counts, ", "), want), "exact")
+	b.rep.check(exact, exactDel == len(runs), "burst exact deletions at namespace death",
+		fmt.Sprintf("%s of %d", strings.Join(dels, ", "), want), "exact")
+	b.rep.check(perf, len(ratios) == len(runs) && median(ratios) <= 1, "exporter CPU per event (median)",
+		fmt.Sprintf("%s (%.2f× ip)", med(expCPU), median(ratios)), fmt.Sprintf("≤ ip monitor (%s)", med(ipCPU)))
+	b.rep.figure("burst events handled per second (median)",
+		fmt.Sprintf("%s (done %s after start)", fmtRate(want, median(expDone)), fmtDur(median(expDone))))
+}
+
+func ratioOf(a, b time.Duration) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
