@@ -139,9 +139,11 @@ func (s *eventSocket) wakeUp() {
 	_, _ = unix.Write(s.wake, one[:])
 }
 
-// drain reads every queued datagram into b, up to maxBatch events.
+// drain reads every queued datagram into b, up to maxBatch events. After an
+// overrun it reads on to the end of the queue: the kernel drops every event
+// until the queue is empty, and the resync must come after that point.
 func (s *eventSocket) drain(b *batch) error {
-	for len(b.events) < maxBatch {
+	for len(b.events) < maxBatch || b.overrun {
 		n, oobn, flags, err := s.recv()
 		switch {
 		case errors.Is(err, unix.EINTR):

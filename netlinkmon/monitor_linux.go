@@ -140,7 +140,7 @@ func (m *Monitor) baseline() error {
 		return err
 	}
 	now := time.Now()
-	m.reg.self.reconcile(links, false, now)
+	m.reg.reconcile(m.reg.self, links, now)
 	m.scanDirs()
 	if m.opts.ProcScan {
 		m.scanProc()
@@ -159,7 +159,7 @@ func (m *Monitor) baseline() error {
 		links, err := m.req.links(id)
 		switch {
 		case err == nil:
-			ns.reconcile(links, false, now)
+			m.reg.reconcile(ns, links, now)
 		case errors.Is(err, errNoNamespace):
 			m.reg.kill(ns, now)
 		default:
@@ -208,6 +208,7 @@ func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-c
 			now := time.Now()
 			m.mu.Lock()
 			m.reg.prune(now)
+			m.reg.nameWaiting(now)
 			m.mu.Unlock()
 			maps.DeleteFunc(m.failed, func(_ uint64, t time.Time) bool { return now.Sub(t) >= retryFailed })
 		case <-seedTimer.C:
@@ -222,9 +223,11 @@ func (m *Monitor) apply(b batch) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := time.Now()
+	m.reg.nextBatch()
 	if m.reg.apply(b.events, now) {
 		m.resolveWanted = true
 	}
+	m.reg.settle()
 	if b.malformed > 0 {
 		m.reg.malformed += uint64(b.malformed)
 		m.log.Debug("Skipped malformed netlink messages", "count", b.malformed)
@@ -271,7 +274,7 @@ func (m *Monitor) applyDump(d dump, now time.Time) {
 	case ns == nil:
 		// It died before its dump was applied.
 	case d.err == nil:
-		ns.reconcile(d.links, true, now)
+		m.reg.reconcile(ns, d.links, now)
 	case errors.Is(d.err, errNoNamespace):
 		// It died; its RTM_DELNSID is on its way.
 		ns.seedAt = time.Time{}

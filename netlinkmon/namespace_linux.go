@@ -26,6 +26,30 @@ type linkState struct {
 	oper        uint8
 	carrierUp   uint32
 	carrierDown uint32
+	// dumped, when not zero, is the batch whose dump found the link before
+	// any event did. Events read after a dump can be older than it: the
+	// registration of a link moved in, say. Until the next batch is applied
+	// the link is not counted, so that such an event can say how it came.
+	dumped uint64
+}
+
+// A tombstone is a link that a dump found gone.
+type tombstone struct {
+	at   time.Time
+	kind string
+	// dumped, when not zero, is the batch of that dump: the deletion is
+	// counted once the next batch is applied, unless an RTM_DELLINK in it
+	// says that the link moved out.
+	dumped uint64
+}
+
+// A wantedName is a name a namespace found in a directory waits for: "ip
+// netns del X; ip netns add X" makes the new X before the old one's death is
+// known.
+type wantedName struct {
+	base  string
+	src   Source
+	until time.Time
 }
 
 // tombstoneTTL is how long a link that a dump found gone is remembered, so
@@ -44,6 +68,9 @@ type namespace struct {
 	// named is false while the namespace is known only by an nsid the kernel
 	// announced; it is exported once a scan finds its inode.
 	named bool
+	// want, on a namespace found but not named yet, is the name it waits
+	// for: a living namespace still holds it.
+	want  *wantedName
 	alive bool
 	// seeded is set once a dump has given the full link state.
 	seeded bool
@@ -55,7 +82,7 @@ type namespace struct {
 	lastEvent  time.Time
 
 	links    map[int32]*linkState
-	gone     map[int32]time.Time
+	gone     map[int32]tombstone
 	counters map[string]*KindCounters
 }
 
@@ -65,7 +92,7 @@ func newNamespace(nsid int32, now time.Time) *namespace {
 		alive:      true,
 		discovered: now,
 		links:      make(map[int32]*linkState),
-		gone:       make(map[int32]time.Time),
+		gone:       make(map[int32]tombstone),
 		counters:   make(map[string]*KindCounters),
 	}
 }
@@ -84,26 +111,38 @@ func (ns *namespace) kind(k string) *KindCounters {
 func (ns *namespace) newLink(l *link, movedIn bool, now time.Time) {
 	ns.lastEvent = now
 	st, ok := ns.links[l.index]
-	if !ok {
-		if _, gone := ns.gone[l.index]; gone && l.change != changeAll {
+	switch {
+	case ok && st.dumped != 0:
+		// A dump found the link first: its registration, if this is it,
+		// says how it came. Flags are not diffed against a newer dump.
+		if l.change == changeAll {
+			ns.arrived(l.kind, movedIn)
+			st.dumped = 0
+		}
+		ns.update(st, l)
+		return
+	case ok:
+		ns.countFlags(l.kind, st.flags, l.flags)
+		ns.update(st, l)
+		return
+	}
+	if t, gone := ns.gone[l.index]; gone {
+		if l.change != changeAll {
 			// A late change of a link that a dump already found gone;
 			// its RTM_DELLINK is on its way.
 			return
 		}
-		c := ns.kind(l.kind)
-		if movedIn {
-			c.MovesIn++
-		} else {
-			// Any link the monitor did not know came into existence after
-			// the start: links present at the start are in the baseline.
-			c.Creations++
+		if t.dumped != 0 {
+			// Another link took the index: the old one is gone for good.
+			ns.kind(t.kind).Deletions++
 		}
-		st = firstSight(l)
-		ns.links[l.index] = st
-		delete(ns.gone, l.index)
-	} else {
-		ns.countFlags(l.kind, st.flags, l.flags)
 	}
+	// Any link the monitor did not know came into existence after the
+	// start: links present at the start are in the baseline.
+	ns.arrived(l.kind, movedIn)
+	st = firstSight(l)
+	ns.links[l.index] = st
+	delete(ns.gone, l.index)
 	ns.update(st, l)
 }
 
@@ -111,24 +150,44 @@ func (ns *namespace) newLink(l *link, movedIn bool, now time.Time) {
 func (ns *namespace) delLink(l *link, now time.Time) {
 	ns.lastEvent = now
 	st, ok := ns.links[l.index]
-	if !ok {
-		if _, dup := ns.gone[l.index]; dup {
+	switch {
+	case !ok:
+		if t, gone := ns.gone[l.index]; gone {
 			delete(ns.gone, l.index)
+			if t.dumped != 0 {
+				// The dump found it gone; this says how it left.
+				ns.departed(t.kind, l.moved)
+			}
 			return
 		}
 		// Never seen: it was created in a window the monitor could not
 		// see (before the first dump, or during an overrun).
 		ns.kind(l.kind).Creations++
 		st = firstSight(l)
+	case st.dumped != 0:
+		// Found by a dump, gone before its registration was read: it
+		// existed before the dump.
+		ns.kind(st.kind).Creations++
 	}
 	ns.update(st, l)
-	c := ns.kind(st.kind)
-	if l.moved {
-		c.MovesOut++
-	} else {
-		c.Deletions++
-	}
+	ns.departed(st.kind, l.moved)
 	delete(ns.links, l.index)
+}
+
+func (ns *namespace) arrived(kind string, movedIn bool) {
+	if movedIn {
+		ns.kind(kind).MovesIn++
+	} else {
+		ns.kind(kind).Creations++
+	}
+}
+
+func (ns *namespace) departed(kind string, moved bool) {
+	if moved {
+		ns.kind(kind).MovesOut++
+	} else {
+		ns.kind(kind).Deletions++
+	}
 }
 
 // firstSight starts the state of a link. Its carrier counters are a baseline:
@@ -143,13 +202,16 @@ func firstSight(l *link) *linkState {
 func (ns *namespace) update(st *linkState, l *link) {
 	c := ns.kind(l.kind)
 	if l.hasCarrier {
-		if l.carrierUp >= st.carrierUp {
+		// The kernel's counters only grow: a lower value is an event
+		// older than what the monitor already saw.
+		if l.carrierUp > st.carrierUp {
 			c.CarrierUp += uint64(l.carrierUp - st.carrierUp)
+			st.carrierUp = l.carrierUp
 		}
-		if l.carrierDown >= st.carrierDown {
+		if l.carrierDown > st.carrierDown {
 			c.CarrierDown += uint64(l.carrierDown - st.carrierDown)
+			st.carrierDown = l.carrierDown
 		}
-		st.carrierUp, st.carrierDown = l.carrierUp, l.carrierDown
 	}
 	st.name, st.kind, st.flags, st.oper = l.name, l.kind, l.flags, l.oper
 }
@@ -176,10 +238,12 @@ func (ns *namespace) countFlags(kind string, old, new uint32) {
 	}
 }
 
-// reconcile makes the state match a dump. With count set, every difference
-// is counted: links the dump adds as creations, links it lacks as deletions,
-// and flag differences as flag changes. Without it, the dump is a baseline.
-func (ns *namespace) reconcile(dump []link, count bool, now time.Time) {
+// reconcile makes the state match a dump applied in batch. With count set,
+// every difference is counted: links the dump adds as creations and links it
+// lacks as deletions, both once the next batch is applied (see
+// linkState.dumped), and flag differences as flag changes. Without it, the
+// dump is a baseline.
+func (ns *namespace) reconcile(dump []link, count bool, now time.Time, batch uint64) {
 	seen := make(map[int32]struct{}, len(dump))
 	for i := range dump {
 		l := &dump[i]
@@ -187,25 +251,31 @@ func (ns *namespace) reconcile(dump []link, count bool, now time.Time) {
 		st, ok := ns.links[l.index]
 		switch {
 		case ok:
-			if count {
+			if count && st.dumped == 0 {
 				ns.countFlags(l.kind, st.flags, l.flags)
 			}
-			ns.update(st, l)
 		case count:
-			ns.newLink(l, false, now)
+			st = firstSight(l)
+			st.dumped = batch
+			ns.links[l.index] = st
+			delete(ns.gone, l.index)
+			ns.lastEvent = now
 		default:
 			st = firstSight(l)
-			ns.update(st, l)
 			ns.links[l.index] = st
 		}
+		ns.update(st, l)
 	}
 	for idx, st := range ns.links {
 		if _, ok := seen[idx]; ok {
 			continue
 		}
 		if count {
-			ns.kind(st.kind).Deletions++
-			ns.gone[idx] = now
+			if st.dumped != 0 {
+				// One dump found it, the next did not.
+				ns.kind(st.kind).Creations++
+			}
+			ns.gone[idx] = tombstone{at: now, kind: st.kind, dumped: batch}
 			ns.lastEvent = now
 		}
 		delete(ns.links, idx)
@@ -214,12 +284,48 @@ func (ns *namespace) reconcile(dump []link, count bool, now time.Time) {
 	ns.seedAt = time.Time{}
 }
 
+// settle counts what dumps of batches before this one found and no event
+// explained. It reports whether anything is left to settle.
+func (ns *namespace) settle(batch uint64) (unsettled bool) {
+	for _, st := range ns.links {
+		switch {
+		case st.dumped == 0:
+		case st.dumped < batch:
+			ns.kind(st.kind).Creations++
+			st.dumped = 0
+		default:
+			unsettled = true
+		}
+	}
+	for idx, t := range ns.gone {
+		switch {
+		case t.dumped == 0:
+		case t.dumped < batch:
+			ns.kind(t.kind).Deletions++
+			t.dumped = 0
+			ns.gone[idx] = t
+		default:
+			unsettled = true
+		}
+	}
+	return unsettled
+}
+
 // die counts every remaining link as deleted: the kernel sends no
 // RTM_DELLINK for the devices of a dying namespace.
 func (ns *namespace) die(now time.Time) {
 	for idx, st := range ns.links {
-		ns.kind(st.kind).Deletions++
+		c := ns.kind(st.kind)
+		if st.dumped != 0 {
+			c.Creations++
+		}
+		c.Deletions++
 		delete(ns.links, idx)
+	}
+	for _, t := range ns.gone {
+		if t.dumped != 0 {
+			ns.kind(t.kind).Deletions++
+		}
 	}
 	ns.gone = nil
 	ns.alive = false
@@ -230,7 +336,7 @@ func (ns *namespace) die(now time.Time) {
 // expireTombstones forgets links found gone longer than tombstoneTTL ago.
 func (ns *namespace) expireTombstones(now time.Time) {
 	for idx, t := range ns.gone {
-		if now.Sub(t) > tombstoneTTL {
+		if t.dumped == 0 && now.Sub(t.at) > tombstoneTTL {
 			delete(ns.gone, idx)
 		}
 	}

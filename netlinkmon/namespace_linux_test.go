@@ -14,6 +14,7 @@
 package netlinkmon
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -83,10 +84,10 @@ func newL(l link) nsOp   { return func(ns *namespace) { ns.newLink(&l, false, t0
 func moveIn(l link) nsOp { return func(ns *namespace) { ns.newLink(&l, true, t0) } }
 func delL(l link) nsOp   { return func(ns *namespace) { ns.delLink(&l, t0) } }
 func baseline(ls ...link) nsOp {
-	return func(ns *namespace) { ns.reconcile(ls, false, t0) }
+	return func(ns *namespace) { ns.reconcile(ls, false, t0, 1) }
 }
 func resyncDump(ls ...link) nsOp {
-	return func(ns *namespace) { ns.reconcile(ls, true, t0) }
+	return func(ns *namespace) { ns.reconcile(ls, true, t0, 1) }
 }
 
 func TestNamespaceCounting(t *testing.T) {
@@ -216,9 +217,11 @@ func TestNamespaceCounting(t *testing.T) {
 			name: "decreasing carrier counter is not counted",
 			ops: []nsOp{
 				baseline(withCarrier(lk(5, "veth", up), 10, 10)),
+				// A lower value is an event older than the baseline: it
+				// neither counts nor lowers the baseline.
 				newL(withCarrier(lk(5, "veth", up), 2, 11)),
-				// Counting resumes from the lower value.
 				newL(withCarrier(lk(5, "veth", up), 3, 11)),
+				newL(withCarrier(lk(5, "veth", up), 11, 11)),
 			},
 			want:      map[string]KindCounters{"veth": {Kind: "veth", CarrierUp: 1, CarrierDown: 1}},
 			wantLinks: map[int32]uint32{5: up},
@@ -305,6 +308,46 @@ func TestNamespaceCounting(t *testing.T) {
 			wantLinks: map[int32]uint32{6: down},
 		},
 		{
+			name: "a dump finds a link before its move-in is read",
+			ops: []nsOp{
+				baseline(lk(1, "device", up)),
+				resyncDump(lk(1, "device", up), lk(7, "veth", down)),
+				moveIn(lk(7, "veth", down)),
+			},
+			want:      map[string]KindCounters{"veth": {Kind: "veth", MovesIn: 1}},
+			wantLinks: map[int32]uint32{1: up, 7: down},
+		},
+		{
+			name: "a dump finds a link before its registration is read",
+			ops: []nsOp{
+				resyncDump(lk(7, "veth", down)),
+				newL(withChange(lk(7, "veth", up), 0)),
+				newL(lk(7, "veth", up)),
+			},
+			want:      map[string]KindCounters{"veth": {Kind: "veth", Creations: 1}},
+			wantLinks: map[int32]uint32{7: up},
+		},
+		{
+			name: "a dump finds a link gone before its move-out is read",
+			ops: []nsOp{
+				baseline(lk(6, "veth", down)),
+				resyncDump(),
+				delL(movedTo(lk(6, "veth", down), 2, 9)),
+			},
+			want:      map[string]KindCounters{"veth": {Kind: "veth", MovesOut: 1}},
+			wantLinks: map[int32]uint32{},
+		},
+		{
+			name: "a link found by one dump and gone by the next",
+			ops: []nsOp{
+				resyncDump(lk(7, "veth", down)),
+				resyncDump(),
+			},
+			want:      map[string]KindCounters{"veth": {Kind: "veth", Creations: 1, Deletions: 1}},
+			wantLinks: map[int32]uint32{},
+			wantGone:  []int32{7},
+		},
+		{
 			name: "resync then events apply on the new state",
 			ops: []nsOp{
 				baseline(lk(5, "veth", down)),
@@ -324,6 +367,8 @@ func TestNamespaceCounting(t *testing.T) {
 			for _, op := range tt.ops {
 				op(ns)
 			}
+			// Count what the dumps left pending, as the next batch would.
+			ns.settle(math.MaxUint64)
 			if diff := cmp.Diff(tt.want, counters(ns)); diff != "" {
 				t.Errorf("counters (-want +got):\n%s", diff)
 			}
@@ -359,15 +404,15 @@ func TestNamespaceUpdateKeepsLinkState(t *testing.T) {
 
 func TestNamespaceLastEvent(t *testing.T) {
 	ns := newNamespace(3, t0)
-	ns.reconcile([]link{lk(5, "veth", 0)}, false, t0.Add(time.Second))
+	ns.reconcile([]link{lk(5, "veth", 0)}, false, t0.Add(time.Second), 1)
 	if !ns.lastEvent.IsZero() {
 		t.Errorf("baseline set lastEvent to %v", ns.lastEvent)
 	}
-	ns.reconcile([]link{lk(5, "veth", 0)}, true, t0.Add(2*time.Second))
+	ns.reconcile([]link{lk(5, "veth", 0)}, true, t0.Add(2*time.Second), 2)
 	if !ns.lastEvent.IsZero() {
 		t.Errorf("resync without differences set lastEvent to %v", ns.lastEvent)
 	}
-	ns.reconcile(nil, true, t0.Add(3*time.Second))
+	ns.reconcile(nil, true, t0.Add(3*time.Second), 3)
 	if !ns.lastEvent.Equal(t0.Add(3 * time.Second)) {
 		t.Errorf("lastEvent = %v after a resync found a deletion, want %v", ns.lastEvent, t0.Add(3*time.Second))
 	}
@@ -381,7 +426,7 @@ func TestNamespaceLastEvent(t *testing.T) {
 func TestNamespaceReconcileSeeds(t *testing.T) {
 	ns := newNamespace(3, t0)
 	ns.seedAt = t0
-	ns.reconcile(nil, true, t0)
+	ns.reconcile(nil, true, t0, 1)
 	if !ns.seeded || !ns.seedAt.IsZero() {
 		t.Errorf("after a dump: seeded = %v, seedAt = %v; want true, zero", ns.seeded, ns.seedAt)
 	}
@@ -389,9 +434,9 @@ func TestNamespaceReconcileSeeds(t *testing.T) {
 
 func TestNamespaceDie(t *testing.T) {
 	ns := newNamespace(3, t0)
-	ns.reconcile([]link{lk(1, "device", unix.IFF_UP), lk(5, "veth", 0), lk(6, "veth", unix.IFF_UP)}, false, t0)
+	ns.reconcile([]link{lk(1, "device", unix.IFF_UP), lk(5, "veth", 0), lk(6, "veth", unix.IFF_UP)}, false, t0, 1)
 	ns.counters["veth"].Creations = 4
-	ns.gone[9] = t0
+	ns.gone[9] = tombstone{at: t0, kind: "veth"}
 	ns.seedAt = t0
 	died := t0.Add(time.Minute)
 	ns.die(died)
@@ -415,9 +460,15 @@ func TestNamespaceDie(t *testing.T) {
 
 func TestNamespaceExpireTombstones(t *testing.T) {
 	ns := newNamespace(3, t0)
-	ns.reconcile([]link{lk(5, "veth", 0), lk(6, "veth", 0)}, false, t0)
-	ns.reconcile([]link{lk(6, "veth", 0)}, true, t0)
-	ns.reconcile(nil, true, t0.Add(time.Second))
+	ns.reconcile([]link{lk(5, "veth", 0), lk(6, "veth", 0)}, false, t0, 1)
+	ns.reconcile([]link{lk(6, "veth", 0)}, true, t0, 2)
+	ns.reconcile(nil, true, t0.Add(time.Second), 3)
+	// Pending deletions are never forgotten before they are counted.
+	ns.expireTombstones(t0.Add(time.Hour))
+	if len(ns.gone) != 2 {
+		t.Fatalf("%d tombstones before they were counted, want 2", len(ns.gone))
+	}
+	ns.settle(4)
 
 	ns.expireTombstones(t0.Add(tombstoneTTL))
 	if len(ns.gone) != 2 {

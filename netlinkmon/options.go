@@ -19,7 +19,8 @@ import (
 	"time"
 )
 
-// Defaults for Options fields left zero.
+// Defaults. A zero ReceiveBufferSize or RescanInterval takes its default; a
+// zero Retention means none.
 const (
 	// DefaultReceiveBufferSize holds a 2,000-veth-pair burst (4,000 link
 	// events of roughly 1.5 KiB each, and the kernel's per-skb overhead)
@@ -27,7 +28,8 @@ const (
 	DefaultReceiveBufferSize = 32 << 20
 	// DefaultRescanInterval is how often the process scan runs.
 	DefaultRescanInterval = 10 * time.Second
-	// DefaultRetention is how long a dead namespace's counters stay.
+	// DefaultRetention is the exporter's default for how long a dead
+	// namespace's counters stay.
 	DefaultRetention = 5 * time.Minute
 )
 
@@ -44,7 +46,7 @@ type Options struct {
 	// RescanInterval is how often the process scan runs.
 	RescanInterval time.Duration
 	// Retention is how long the counters of a dead namespace stay in
-	// snapshots.
+	// snapshots. Zero leaves them out from the death on.
 	Retention time.Duration
 	// ReceiveBufferSize is the event socket's receive buffer in bytes.
 	ReceiveBufferSize int

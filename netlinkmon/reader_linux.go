@@ -114,9 +114,12 @@ func (r *reader) run(ctx context.Context, out chan<- batch) {
 	}()
 	rest := time.NewTimer(0)
 	defer rest.Stop()
+	// flush is set after a batch with dumps: the next batch goes out even
+	// if empty, since the events it would hold are what settles them.
+	flush := false
 	for {
 		reqs := r.takeRequests()
-		if len(reqs) == 0 {
+		if len(reqs) == 0 && !flush {
 			if err := r.sock.wait(); err != nil {
 				r.fail(ctx, out, err)
 				return
@@ -140,9 +143,10 @@ func (r *reader) run(ctx context.Context, out chan<- batch) {
 				b.dumps = append(b.dumps, dump{nsid: id, links: links, err: err})
 			}
 		}
-		if len(b.events) == 0 && len(b.dumps) == 0 && b.resync == nil && b.malformed == 0 {
+		if len(b.events) == 0 && len(b.dumps) == 0 && b.resync == nil && b.malformed == 0 && !flush {
 			continue
 		}
+		flush = len(b.dumps) > 0 || b.resync != nil
 		select {
 		case out <- b:
 		case <-ctx.Done():

@@ -52,6 +52,13 @@ type registry struct {
 	staleDel map[int32]int
 	move     *pendingMove
 
+	// batch numbers the reader's batches, from 1; see linkState.dumped.
+	batch uint64
+	// unsettled holds the namespaces with dumped links not yet counted.
+	unsettled map[*namespace]struct{}
+	// waiting holds the namespaces that wait for a name; see wantedName.
+	waiting map[*namespace]struct{}
+
 	// counting is false while the start-up baseline is read: namespaces
 	// found then are not new.
 	counting  bool
@@ -71,6 +78,9 @@ func newRegistry(selfInode uint64, retention time.Duration, now time.Time) *regi
 		byInode:   make(map[uint64]*namespace),
 		byName:    make(map[string]*namespace),
 		staleDel:  make(map[int32]int),
+		unsettled: make(map[*namespace]struct{}),
+		waiting:   make(map[*namespace]struct{}),
+		batch:     1,
 		resyncs:   map[string]uint64{"overrun": 0},
 		retention: retention,
 	}
@@ -125,6 +135,27 @@ func (r *registry) apply(evs []event, now time.Time) (unnamed bool) {
 	return unnamed
 }
 
+// nextBatch starts a batch: what dumps of earlier batches found, and no
+// event of theirs or of this one explained, is counted at settle.
+func (r *registry) nextBatch() { r.batch++ }
+
+// settle counts the differences found by dumps before this batch.
+func (r *registry) settle() {
+	for ns := range r.unsettled {
+		if !ns.settle(r.batch) {
+			delete(r.unsettled, ns)
+		}
+	}
+}
+
+// reconcile applies a dump made after this batch's events.
+func (r *registry) reconcile(ns *namespace, links []link, now time.Time) {
+	ns.reconcile(links, r.counting, now, r.batch)
+	if r.counting {
+		r.unsettled[ns] = struct{}{}
+	}
+}
+
 // lookup finds the namespace of a link event. Events of an nsid the monitor
 // has not heard of (its RTM_NEWNSID was lost in an overrun) start a new one.
 func (r *registry) lookup(ev *event, now time.Time) (*namespace, bool) {
@@ -163,10 +194,37 @@ func (r *registry) identify(nsid int32, inode uint64, base string, src Source, n
 	if ns == nil {
 		ns = r.add(nsid, now)
 	}
-	if !ns.named {
-		r.name(ns, inode, base, src)
+	if ns.named || ns.want != nil {
+		return ns
 	}
+	if old, ok := r.byName[base]; ok && old.alive && src == SourceDir {
+		// Most likely the old holder is dying: wait a moment for it.
+		ns.inode = inode
+		r.byInode[inode] = ns
+		ns.want = &wantedName{base: base, src: src, until: now.Add(nameWait)}
+		r.waiting[ns] = struct{}{}
+		return ns
+	}
+	r.name(ns, inode, base, src)
 	return ns
+}
+
+// nameWait is how long a namespace found in a directory waits for a name
+// that a living namespace holds, before it takes "ino-<inode>".
+const nameWait = time.Second
+
+// nameWaiting names the namespaces that waited for a name which is free
+// now, or waited long enough.
+func (r *registry) nameWaiting(now time.Time) {
+	for ns := range r.waiting {
+		old, held := r.byName[ns.want.base]
+		if held && old.alive && now.Before(ns.want.until) {
+			continue
+		}
+		r.name(ns, ns.inode, ns.want.base, ns.want.src)
+		ns.want = nil
+		delete(r.waiting, ns)
+	}
 }
 
 // name gives ns its fixed name and exports it.
@@ -194,6 +252,9 @@ func (r *registry) name(ns *namespace, inode uint64, base string, src Source) {
 
 func (r *registry) kill(ns *namespace, now time.Time) {
 	ns.die(now)
+	delete(r.unsettled, ns)
+	delete(r.waiting, ns)
+	defer r.nameWaiting(now)
 	if r.byNSID[ns.nsid] == ns {
 		delete(r.byNSID, ns.nsid)
 	}
@@ -257,10 +318,11 @@ func (r *registry) due(now time.Time) (due []*namespace, next time.Time) {
 	return due, next
 }
 
-// unnamed reports whether any living namespace still waits for a name.
+// unnamed reports whether any living namespace still needs a scan to be
+// named.
 func (r *registry) unnamed() bool {
 	for _, ns := range r.byNSID {
-		if !ns.named {
+		if !ns.named && ns.want == nil {
 			return true
 		}
 	}

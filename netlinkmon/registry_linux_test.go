@@ -308,7 +308,7 @@ func TestRegistryMoves(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newTestRegistry()
-			r.self.reconcile([]link{host5}, false, t0)
+			r.self.reconcile([]link{host5}, false, t0, 1)
 			r.identify(3, 100, "foo", SourceDir, t0)
 			for _, b := range tt.batches {
 				r.apply(b, t0)
@@ -326,7 +326,7 @@ func TestRegistryMoves(t *testing.T) {
 
 func TestRegistryMoveIntoNewNamespace(t *testing.T) {
 	r := newTestRegistry()
-	r.self.reconcile([]link{lk(5, "veth", 0)}, false, t0)
+	r.self.reconcile([]link{lk(5, "veth", 0)}, false, t0, 1)
 	// The move assigns the target an nsid first.
 	unnamed := r.apply([]event{
 		newNSIDEv(true, 0, 2),
@@ -338,7 +338,9 @@ func TestRegistryMoveIntoNewNamespace(t *testing.T) {
 		t.Errorf("apply did not ask for a scan")
 	}
 	// Its first dump finds the moved link and lo.
-	r.byNSID[2].reconcile([]link{lk(1, "device", 0), lk(5, "veth", 0)}, true, t0)
+	r.reconcile(r.byNSID[2], []link{lk(1, "device", 0), lk(5, "veth", 0)}, t0)
+	r.nextBatch()
+	r.settle()
 	r.identify(2, 200, "bar", SourceDir, t0)
 	bar := mustNS(t, r.snapshot(t0), "bar")
 	want := []KindCounters{{Kind: "device", Creations: 1}, {Kind: "veth", MovesIn: 1}}
@@ -403,6 +405,14 @@ func TestRegistryNaming(t *testing.T) {
 			wantAlive: map[string]bool{"foo": true, "host": true},
 		},
 		{
+			name:      "a name freed while its new owner waits for it",
+			idents:    []ident{{3, 100, "foo", SourceDir}, {4, 200, "foo", SourceDir}},
+			deaths:    map[int]int32{1: 3},
+			wantNames: []string{"foo", "host"},
+			wantInode: map[string]uint64{"foo": 200, "host": hostIno},
+			wantAlive: map[string]bool{"foo": true, "host": true},
+		},
+		{
 			name:      "same namespace found twice",
 			idents:    []ident{{3, 100, "foo", SourceDir}, {3, 100, "", SourceProc}},
 			wantNames: []string{"foo", "host"},
@@ -419,6 +429,8 @@ func TestRegistryNaming(t *testing.T) {
 					r.apply([]event{delNSIDEv(true, 0, nsid)}, t0)
 				}
 			}
+			// A name a living namespace holds is waited for, then given up.
+			r.nameWaiting(t0.Add(nameWait))
 			s := r.snapshot(t0)
 			if diff := cmp.Diff(tt.wantNames, names(s)); diff != "" {
 				t.Errorf("names (-want +got):\n%s", diff)
@@ -504,14 +516,35 @@ func TestRegistrySyncNSIDs(t *testing.T) {
 	}
 }
 
+func TestRegistryNameWait(t *testing.T) {
+	r := newTestRegistry()
+	r.identify(3, 100, "foo", SourceDir, t0)
+	r.identify(4, 200, "foo", SourceDir, t0)
+	if got := names(r.snapshot(t0)); !cmp.Equal(got, []string{"foo", "host"}) {
+		t.Errorf("names while the new foo waits = %v, want the old foo only", got)
+	}
+	if r.unnamed() {
+		t.Errorf("a namespace waiting for a name asks for scans")
+	}
+	r.nameWaiting(t0.Add(nameWait - time.Nanosecond))
+	if _, ok := r.byName["ino-200"]; ok {
+		t.Errorf("the new namespace gave up waiting before nameWait")
+	}
+	r.nameWaiting(t0.Add(nameWait))
+	if ns, ok := r.byName["ino-200"]; !ok || ns.inode != 200 {
+		t.Errorf("after nameWait the new namespace is not ino-200: %v", names(r.snapshot(t0)))
+	}
+}
+
 func TestRegistryPrune(t *testing.T) {
 	r := newTestRegistry()
 	r.identify(3, 100, "foo", SourceDir, t0)
 	r.identify(4, 200, "bar", SourceDir, t0)
 	r.apply([]event{delNSIDEv(true, 0, 3)}, t0)
 	// A tombstone in the host, from a resync.
-	r.self.reconcile([]link{lk(5, "veth", 0)}, false, t0)
-	r.self.reconcile(nil, true, t0)
+	r.self.reconcile([]link{lk(5, "veth", 0)}, false, t0, 1)
+	r.self.reconcile(nil, true, t0, 1)
+	r.self.settle(2)
 
 	r.prune(t0.Add(time.Minute - time.Nanosecond))
 	if got := names(r.snapshot(t0)); !cmp.Equal(got, []string{"bar", "foo", "host"}) {
