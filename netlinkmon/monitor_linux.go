@@ -56,6 +56,7 @@ type Monitor struct {
 	reg *registry
 
 	resolveWanted bool
+	rescanWanted  bool
 	lastProcScan  time.Time
 	// failed remembers namespaces that could not be watched, so that every
 	// scan does not retry them and log again.
@@ -224,8 +225,14 @@ func (m *Monitor) apply(b batch) {
 	defer m.mu.Unlock()
 	now := time.Now()
 	m.reg.nextBatch()
+	removals := m.reg.removals
 	if m.reg.apply(b.events, now) {
 		m.resolveWanted = true
+	}
+	if m.reg.removals != removals {
+		// The kernel reuses a dead namespace's inode at once: a new
+		// namespace that a scan skipped as already watched is found now.
+		m.rescanWanted = true
 	}
 	m.reg.settle()
 	if b.malformed > 0 {
@@ -291,6 +298,10 @@ func (m *Monitor) catchUp() time.Time {
 	for _, ns := range due {
 		ns.seedAt = time.Time{}
 		m.reader.requestDump(ns.nsid)
+	}
+	if m.rescanWanted {
+		m.rescanWanted = false
+		m.scanDirs()
 	}
 	if m.resolveWanted {
 		m.resolveWanted = false

@@ -18,6 +18,7 @@ package netlinkmon_test
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -298,4 +299,21 @@ func TestLiveNameReuse(t *testing.T) {
 		return ""
 	})
 	expectCounts(t, mon, ns, eventually, counts{"device": {"creations": 1}})
+}
+
+// The kernel gives a new namespace the inode of one that just died. A scan
+// that runs before the monitor knows of the death skips the new namespace
+// as already watched; the death must bring it back.
+func TestLiveInodeReuse(t *testing.T) {
+	testns.RequireRoot(t)
+	t.Parallel()
+	mon := startMonitor(t, dirOptions())
+	for range 5 {
+		old := testns.Add(t)
+		waitWatched(t, mon, old, netlinkmon.SourceDir, promptly)
+		next := testns.Name(t, "tns")
+		testns.IPBatch(t, "", []string{"netns del " + old, "netns add " + next})
+		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", next).Run() })
+		waitWatched(t, mon, next, netlinkmon.SourceDir, promptly)
+	}
 }
