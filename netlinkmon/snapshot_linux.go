@@ -60,11 +60,6 @@ func (r *registry) snapshot(now time.Time) Snapshot {
 	return s
 }
 
-type linkKey struct {
-	kind string
-	oper uint8
-}
-
 func (ns *namespace) snapshot() Namespace {
 	out := Namespace{
 		Name:      ns.name,
@@ -79,20 +74,16 @@ func (ns *namespace) snapshot() Namespace {
 		out.Kinds = append(out.Kinds, *c)
 	}
 	slices.SortFunc(out.Kinds, func(a, b KindCounters) int { return strings.Compare(a.Kind, b.Kind) })
-	if len(ns.links) == 0 {
-		return out
-	}
-	counts := make(map[linkKey]int, 4)
+	// A namespace has links of a few kinds in a few states: a linear
+	// search beats a map, which scrapes would allocate for every namespace.
 	for _, l := range ns.links {
-		o := l.oper
-		if int(o) >= len(operStates) {
-			o = 0
+		oper := operStateName(l.oper)
+		i := slices.IndexFunc(out.Links, func(c LinkCount) bool { return c.Kind == l.kind && c.OperState == oper })
+		if i < 0 {
+			out.Links = append(out.Links, LinkCount{Kind: l.kind, OperState: oper})
+			i = len(out.Links) - 1
 		}
-		counts[linkKey{l.kind, o}]++
-	}
-	out.Links = make([]LinkCount, 0, len(counts))
-	for k, n := range counts {
-		out.Links = append(out.Links, LinkCount{Kind: k.kind, OperState: operStateName(k.oper), Count: n})
+		out.Links[i].Count++
 	}
 	slices.SortFunc(out.Links, func(a, b LinkCount) int {
 		if c := strings.Compare(a.Kind, b.Kind); c != 0 {
