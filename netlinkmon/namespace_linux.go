@@ -327,7 +327,9 @@ func (ns *namespace) die(now time.Time) {
 			ns.kind(t.kind).Deletions++
 		}
 	}
-	ns.gone = nil
+	// Maps keep their capacity: a namespace that held thousands of links
+	// would hold their memory through its retention.
+	ns.links, ns.gone = nil, nil
 	ns.alive = false
 	ns.died = now
 	ns.seedAt = time.Time{}
