@@ -1,0 +1,95 @@
+// Copyright The netlink_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package netlinkmon
+
+import (
+	"errors"
+	"os"
+	"time"
+
+	"github.com/netlink-exporter/netlink_exporter/internal/netns"
+)
+
+// Discovery: the scans that find namespace files, and the one request per
+// namespace that gives it an nsid, so that its events reach the event socket.
+
+func (m *Monitor) scanDirs() {
+	for _, dir := range m.opts.NetnsDirs {
+		cands, err := netns.ScanDir(dir, m.nsfsDev)
+		if err != nil {
+			m.log.Warn("Cannot scan namespace directory", "dir", dir, "err", err)
+			continue
+		}
+		m.resolve(cands)
+	}
+}
+
+func (m *Monitor) scanProc() {
+	m.lastProcScan = time.Now()
+	cands, err := netns.ScanProc("/proc", m.nsfsDev)
+	if err != nil {
+		m.log.Warn("Cannot scan processes for namespaces", "err", err)
+		return
+	}
+	m.resolve(cands)
+}
+
+// resolve finds the nsid of each candidate the monitor does not know yet,
+// assigning one if needed, and starts watching it. The namespace file is
+// open only for that request: an open file would keep the namespace alive.
+func (m *Monitor) resolve(cands []netns.Candidate) {
+	now := time.Now()
+	for _, c := range cands {
+		if _, ok := m.reg.byInode[c.Inode]; ok {
+			continue
+		}
+		if t, ok := m.failed[c.Inode]; ok && now.Sub(t) < retryFailed {
+			continue
+		}
+		id, err := m.nsidOf(c)
+		if err != nil {
+			if os.IsNotExist(err) || netns.IsChanged(err) {
+				m.log.Debug("Namespace vanished before it was watched", "path", c.Path, "err", err)
+			} else {
+				m.failed[c.Inode] = now
+				m.log.Warn("Cannot watch namespace; retrying in a minute", "path", c.Path, "err", err)
+			}
+			continue
+		}
+		delete(m.failed, c.Inode)
+		src := SourceDir
+		if c.Source == netns.SourceProc {
+			src = SourceProc
+		}
+		m.mu.Lock()
+		ns := m.reg.identify(id, c.Inode, c.Name, src, time.Now())
+		m.mu.Unlock()
+		m.log.Debug("Watching namespace", "netns", ns.name, "nsid", id, "inode", c.Inode, "source", src)
+	}
+}
+
+func (m *Monitor) nsidOf(c netns.Candidate) (int32, error) {
+	f, err := netns.Open(c.Path, c.Inode)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var id int32
+	cerr := rc.Control(func(fd uintptr) { id, err = m.req.nsid(int(fd)) })
+	return id, errors.Join(cerr, err)
+}
