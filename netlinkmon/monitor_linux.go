@@ -263,8 +263,12 @@ func (m *Monitor) applyResync(rs *resync, now time.Time) {
 		return
 	}
 	m.reg.resyncs["overrun"]++
-	if m.reg.syncNSIDs(rs.nsids, now) {
+	missing, unnamed := m.reg.syncNSIDs(rs.nsids, now)
+	if unnamed {
 		m.resolveWanted = true
+	}
+	for _, id := range missing {
+		m.reader.requestDump(id)
 	}
 	for _, d := range rs.dumps {
 		m.applyDump(d, now)
@@ -283,8 +287,9 @@ func (m *Monitor) applyDump(d dump, now time.Time) {
 	case d.err == nil:
 		m.reg.reconcile(ns, d.links, now)
 	case errors.Is(d.err, errNoNamespace):
-		// It died; its RTM_DELNSID is on its way.
-		ns.seedAt = time.Time{}
+		// Every event sent before the dump has been applied, so its
+		// RTM_DELNSID was lost in an overrun, or is still to come.
+		m.reg.vanished(ns, now)
 	default:
 		m.log.Warn("Cannot read links of namespace; retrying", "netns", ns.name, "nsid", ns.nsid, "err", d.err)
 		ns.seedAt = now.Add(time.Second)

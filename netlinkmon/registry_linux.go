@@ -47,8 +47,9 @@ type registry struct {
 	byInode map[uint64]*namespace
 	// byName holds the exported namespaces, living or within retention.
 	byName map[string]*namespace
-	// staleDel counts RTM_DELNSIDs still in flight for namespaces that
-	// were already found dead because their nsid was given to another.
+	// staleDel counts RTM_DELNSIDs that may still come for namespaces
+	// already counted dead: their nsid was given to another, or a dump
+	// found it gone.
 	staleDel map[int32]int
 	move     *pendingMove
 
@@ -115,6 +116,9 @@ func (r *registry) apply(evs []event, now time.Time) (unnamed bool) {
 				// Another namespace's own nsids mean nothing here.
 				continue
 			}
+			// The kernel announces a reused nsid only after the death of
+			// its last holder: no RTM_DELNSID of that one is to come.
+			delete(r.staleDel, ev.peer)
 			if _, ok := r.byNSID[ev.peer]; !ok {
 				r.add(ev.peer, now)
 				unnamed = true
@@ -178,6 +182,14 @@ func (r *registry) add(nsid int32, now time.Time) *namespace {
 	}
 	r.byNSID[nsid] = ns
 	return ns
+}
+
+// vanished kills a namespace whose nsid a dump found gone. Its RTM_DELNSID
+// was lost in an overrun or is still to come: the next one for this nsid is
+// swallowed, unless an RTM_NEWNSID for it comes first.
+func (r *registry) vanished(ns *namespace, now time.Time) {
+	r.kill(ns, now)
+	r.staleDel[ns.nsid]++
 }
 
 // identify records that a scan found the namespace with this inode behind
@@ -266,27 +278,31 @@ func (r *registry) kill(ns *namespace, now time.Time) {
 	}
 }
 
-// syncNSIDs makes the living namespaces match the nsids that exist after an
-// overrun, which may have hidden RTM_NEWNSID and RTM_DELNSID messages. It
-// reports whether a namespace appeared that only a scan can name.
-func (r *registry) syncNSIDs(ids []int32, now time.Time) (unnamed bool) {
+// syncNSIDs compares the living namespaces with the nsids that exist after
+// an overrun, which may have hidden RTM_NEWNSID and RTM_DELNSID messages. It
+// starts watching the new nsids, and returns those it knows that the list
+// lacks: the kernel resumes a multi-part nsid dump by position, so a list
+// taken while namespaces come and go can skip one, and only a dump of its
+// links can tell that it died. It also reports whether a namespace appeared
+// that only a scan can name.
+func (r *registry) syncNSIDs(ids []int32, now time.Time) (missing []int32, unnamed bool) {
 	// Every RTM_DELNSID sent before the overrun has now been read or lost,
 	// so none is still expected.
 	clear(r.staleDel)
-	live := make(map[int32]bool, len(ids))
+	listed := make(map[int32]bool, len(ids))
 	for _, id := range ids {
-		live[id] = true
+		listed[id] = true
 		if _, ok := r.byNSID[id]; !ok {
 			r.add(id, now)
 			unnamed = true
 		}
 	}
-	for id, ns := range r.byNSID {
-		if !live[id] {
-			r.kill(ns, now)
+	for id := range r.byNSID {
+		if !listed[id] {
+			missing = append(missing, id)
 		}
 	}
-	return unnamed
+	return missing, unnamed
 }
 
 // prune forgets dead namespaces whose retention has expired, and old
