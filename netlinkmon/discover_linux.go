@@ -57,7 +57,7 @@ func (m *Monitor) resolve(cands []netns.Candidate) {
 		if t, ok := m.failed[c.Inode]; ok && now.Sub(t) < retryFailed {
 			continue
 		}
-		id, err := m.nsidOf(c)
+		id, fresh, err := m.nsidOf(c)
 		if err != nil {
 			if os.IsNotExist(err) || netns.IsChanged(err) {
 				m.log.Debug("Namespace vanished before it was watched", "path", c.Path, "err", err)
@@ -73,23 +73,26 @@ func (m *Monitor) resolve(cands []netns.Candidate) {
 			src = SourceProc
 		}
 		m.mu.Lock()
-		ns := m.reg.identify(id, c.Inode, c.Name, src, time.Now())
+		if fresh {
+			m.reg.released(id, now)
+		}
+		ns := m.reg.identify(id, c.Inode, c.Name, src, now)
 		m.mu.Unlock()
 		m.log.Debug("Watching namespace", "netns", ns.name, "nsid", id, "inode", c.Inode, "source", src)
 	}
 }
 
-func (m *Monitor) nsidOf(c netns.Candidate) (int32, error) {
+// nsidOf returns the candidate's nsid, and whether this call assigned it.
+func (m *Monitor) nsidOf(c netns.Candidate) (id int32, fresh bool, err error) {
 	f, err := netns.Open(c.Path, c.Inode)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	defer f.Close()
 	rc, err := f.SyscallConn()
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	var id int32
-	cerr := rc.Control(func(fd uintptr) { id, err = m.req.nsid(int(fd)) })
-	return id, errors.Join(cerr, err)
+	cerr := rc.Control(func(fd uintptr) { id, fresh, err = m.req.nsid(int(fd)) })
+	return id, fresh, errors.Join(cerr, err)
 }

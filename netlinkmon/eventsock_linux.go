@@ -139,24 +139,25 @@ func (s *eventSocket) wakeUp() {
 	_, _ = unix.Write(s.wake, one[:])
 }
 
-// drain reads every queued datagram into b, up to maxBatch events. After an
-// overrun it reads on to the end of the queue: the kernel drops every event
-// until the queue is empty, and the resync must come after that point.
-func (s *eventSocket) drain(b *batch) error {
+// drain reads every queued datagram into b, up to maxBatch events, and
+// reports whether it emptied the queue. After an overrun it reads on to the
+// end of the queue: the kernel drops every event until the queue is empty,
+// and the resync must come after that point.
+func (s *eventSocket) drain(b *batch) (empty bool, err error) {
 	for len(b.events) < maxBatch || b.overrun {
 		n, oobn, flags, err := s.recv()
 		switch {
 		case errors.Is(err, unix.EINTR):
 			continue
 		case errors.Is(err, unix.EAGAIN):
-			return nil
+			return true, nil
 		case errors.Is(err, unix.ENOBUFS):
 			// The kernel dropped events. The socket stays usable; the
 			// reader re-reads the state once it is drained.
 			b.overrun = true
 			continue
 		case err != nil:
-			return os.NewSyscallError("recvmsg", err)
+			return false, os.NewSyscallError("recvmsg", err)
 		}
 		if flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
 			// Part of an event is lost: as good as an overrun.
@@ -168,7 +169,7 @@ func (s *eventSocket) drain(b *batch) error {
 		b.events, bad = decodeDatagram(b.events, s.buf[:n], s.oob[:oobn], s.kinds)
 		b.malformed += bad
 	}
-	return nil
+	return false, nil
 }
 
 // recv is recvmsg(2) on preallocated buffers: unix.Recvmsg allocates a

@@ -83,6 +83,15 @@ func (r *reader) requestDump(nsid int32) {
 	r.sock.wakeUp()
 }
 
+// requeue puts back requests that could not be served yet.
+func (r *reader) requeue(ids []int32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, id := range ids {
+		r.pending[id] = struct{}{}
+	}
+}
+
 func (r *reader) takeRequests() []int32 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -131,13 +140,18 @@ func (r *reader) run(ctx context.Context, out chan<- batch) {
 			reqs = r.takeRequests()
 		}
 		var b batch
-		if err := r.sock.drain(&b); err != nil {
+		empty, err := r.sock.drain(&b)
+		if err != nil {
 			r.fail(ctx, out, err)
 			return
 		}
-		if b.overrun {
+		switch {
+		case b.overrun:
 			b.resync = r.resync()
-		} else {
+		case !empty:
+			// A dump must come after every event older than it.
+			r.requeue(reqs)
+		default:
 			for _, id := range reqs {
 				links, err := r.req.links(id)
 				b.dumps = append(b.dumps, dump{nsid: id, links: links, err: err})

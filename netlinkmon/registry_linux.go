@@ -192,6 +192,16 @@ func (r *registry) vanished(ns *namespace, now time.Time) {
 	r.staleDel[ns.nsid]++
 }
 
+// released records that the monitor itself just had the kernel assign nsid:
+// the kernel gives out only free nsids, so whichever namespace held it here
+// is dead, and its RTM_DELNSID is still on its way.
+func (r *registry) released(nsid int32, now time.Time) {
+	if ns, ok := r.byNSID[nsid]; ok {
+		r.kill(ns, now)
+		r.staleDel[nsid]++
+	}
+}
+
 // identify records that a scan found the namespace with this inode behind
 // nsid, and names it. It returns the namespace.
 func (r *registry) identify(nsid int32, inode uint64, base string, src Source, now time.Time) *namespace {
@@ -270,10 +280,11 @@ func (r *registry) kill(ns *namespace, now time.Time) {
 	if r.byNSID[ns.nsid] == ns {
 		delete(r.byNSID, ns.nsid)
 	}
+	// A namespace waiting for a name has an inode but no name yet.
+	if r.byInode[ns.inode] == ns {
+		delete(r.byInode, ns.inode)
+	}
 	if ns.named {
-		if r.byInode[ns.inode] == ns {
-			delete(r.byInode, ns.inode)
-		}
 		r.removals++
 	}
 }

@@ -689,3 +689,36 @@ func TestOperStateName(t *testing.T) {
 		}
 	}
 }
+
+func TestRegistryWaitingNamespaceDies(t *testing.T) {
+	r := newTestRegistry()
+	r.identify(3, 100, "foo", SourceDir, t0)
+	r.identify(4, 200, "foo", SourceDir, t0)
+	r.apply([]event{delNSIDEv(true, 0, 4)}, t0)
+	// The kernel reuses inodes at once: a later namespace with inode 200
+	// must not be taken for the dead one.
+	if ns, ok := r.byInode[200]; ok {
+		t.Errorf("a namespace that died waiting for a name still holds its inode: %+v", ns)
+	}
+	if len(r.waiting) != 0 {
+		t.Errorf("%d namespaces still wait for a name", len(r.waiting))
+	}
+}
+
+func TestRegistryReleased(t *testing.T) {
+	r := newTestRegistry()
+	// The kernel announced nsid 3, and no scan named it.
+	r.apply([]event{newNSIDEv(true, 0, 3)}, t0)
+	old := r.byNSID[3]
+	// It died, and before its RTM_DELNSID was read, the monitor had the
+	// kernel assign nsid 3 to a namespace it found.
+	r.released(3, t0)
+	r.identify(3, 300, "bar", SourceDir, t0)
+	if old.alive || r.byNSID[3] == old {
+		t.Errorf("the old holder of nsid 3 is still alive")
+	}
+	r.apply([]event{delNSIDEv(true, 0, 3)}, t0)
+	if !mustNS(t, r.snapshot(t0), "bar").Alive {
+		t.Errorf("the old holder's RTM_DELNSID killed bar")
+	}
+}

@@ -48,27 +48,32 @@ func openRequester() (*requester, error) {
 func (r *requester) close() error { return r.conn.Close() }
 
 // nsid returns the nsid of the namespace that fd refers to, assigning one if
-// it has none: without an nsid the kernel does not deliver its events.
-func (r *requester) nsid(fd int) (int32, error) {
-	id, err := r.getNSID(fd)
+// it has none: without an nsid the kernel does not deliver its events. fresh
+// reports that this call assigned it.
+func (r *requester) nsid(fd int) (id int32, fresh bool, err error) {
+	id, err = r.getNSID(fd)
 	if err != nil || id >= 0 {
-		return id, err
+		return id, false, err
 	}
 	ae := netlink.NewAttributeEncoder()
 	ae.Uint32(unix.NETNSA_FD, uint32(fd))
 	ae.Int32(unix.NETNSA_NSID, -1)
 	_, err = r.execute(unix.RTM_NEWNSID, netlink.Request|netlink.Acknowledge, ae)
-	if err != nil && !errors.Is(err, unix.EEXIST) {
-		if errors.Is(err, unix.EPERM) {
-			return 0, fmt.Errorf("netlinkmon: assign nsid needs CAP_NET_ADMIN: %w", err)
-		}
-		return 0, fmt.Errorf("netlinkmon: assign nsid: %w", err)
+	switch {
+	case err == nil:
+		fresh = true
+	case errors.Is(err, unix.EEXIST):
+		// Someone else assigned one meanwhile.
+	case errors.Is(err, unix.EPERM):
+		return 0, false, fmt.Errorf("netlinkmon: assign nsid needs CAP_NET_ADMIN: %w", err)
+	default:
+		return 0, false, fmt.Errorf("netlinkmon: assign nsid: %w", err)
 	}
 	id, err = r.getNSID(fd)
 	if err == nil && id < 0 {
 		err = errors.New("netlinkmon: nsid still unassigned after RTM_NEWNSID")
 	}
-	return id, err
+	return id, fresh, err
 }
 
 func (r *requester) getNSID(fd int) (int32, error) {
