@@ -18,6 +18,7 @@ package netlinkmon_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -48,9 +49,21 @@ const (
 
 // startMonitor starts a monitor that cleanup stops, checking that it stops
 // without an error.
+// testLog writes the monitor's log lines to the test's log.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
+
 func startMonitor(t *testing.T, opts netlinkmon.Options) *netlinkmon.Monitor {
 	t.Helper()
 	testns.RequireRoot(t)
+	if opts.Logger == nil {
+		// Shown only when the test fails.
+		opts.Logger = slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	mon, err := netlinkmon.Start(ctx, opts)
 	if err != nil {

@@ -96,6 +96,7 @@ func Start(ctx context.Context, opts Options) (*Monitor, error) {
 		done:    make(chan struct{}),
 		failed:  make(map[uint64]time.Time),
 	}
+	m.reg.log = m.log
 	// The event socket opens first, so that nothing between the baseline
 	// dumps and the first read is missed.
 	if m.events, err = openEventSocket(opts.ReceiveBufferSize); err != nil {
@@ -162,7 +163,7 @@ func (m *Monitor) baseline() error {
 		case err == nil:
 			m.reg.reconcile(ns, links, now)
 		case errors.Is(err, errNoNamespace):
-			m.reg.kill(ns, now)
+			m.reg.kill(ns, now, "gone before its first dump")
 		default:
 			return err
 		}
@@ -243,7 +244,7 @@ func (m *Monitor) apply(b batch) {
 		m.reg.overruns++
 	}
 	if b.resync != nil {
-		m.applyResync(b.resync, now)
+		m.applyResync(b.resync, now, b.drained)
 	}
 	for _, d := range b.dumps {
 		m.applyDump(d, now)
@@ -252,7 +253,7 @@ func (m *Monitor) apply(b batch) {
 
 // applyResync counts every difference between the state and a full re-read
 // made after events were lost.
-func (m *Monitor) applyResync(rs *resync, now time.Time) {
+func (m *Monitor) applyResync(rs *resync, now, drained time.Time) {
 	if rs.err != nil {
 		// Without the nsid list, the state cannot be trusted: try again.
 		m.log.Error("Resync failed; retrying", "err", rs.err)
@@ -263,7 +264,7 @@ func (m *Monitor) applyResync(rs *resync, now time.Time) {
 		return
 	}
 	m.reg.resyncs["overrun"]++
-	missing, unnamed := m.reg.syncNSIDs(rs.nsids, now)
+	missing, unnamed := m.reg.syncNSIDs(rs.nsids, now, drained)
 	if unnamed {
 		m.resolveWanted = true
 	}

@@ -37,6 +37,8 @@ type batch struct {
 	malformed int
 	// resync, after an overrun, re-reads every namespace.
 	resync *resync
+	// drained is when the socket was found empty, before any dump.
+	drained time.Time
 	// dumps answer the loop's requests for the links of namespaces.
 	dumps []dump
 	// err is a receive error that stops the reader.
@@ -145,6 +147,7 @@ func (r *reader) run(ctx context.Context, out chan<- batch) {
 			r.fail(ctx, out, err)
 			return
 		}
+		b.drained = time.Now()
 		switch {
 		case b.overrun:
 			b.resync = r.resync()

@@ -14,6 +14,8 @@
 package netlinkmon
 
 import (
+	"log/slog"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +42,8 @@ func (m *pendingMove) matches(ev *event) bool {
 // A registry holds every namespace the monitor knows and applies events to
 // them. It does no I/O, so that tests drive it with synthetic events.
 type registry struct {
+	log *slog.Logger
+
 	self *namespace
 	// byNSID holds the living namespaces other than self, named or not.
 	byNSID map[int32]*namespace
@@ -47,10 +51,10 @@ type registry struct {
 	byInode map[uint64]*namespace
 	// byName holds the exported namespaces, living or within retention.
 	byName map[string]*namespace
-	// staleDel counts RTM_DELNSIDs that may still come for namespaces
-	// already counted dead: their nsid was given to another, or a dump
-	// found it gone.
-	staleDel map[int32]int
+	// staleDel holds the nsids whose RTM_DELNSID may still come for a
+	// namespace already counted dead (its nsid was given to another, or a
+	// dump found it gone), with the time that was found.
+	staleDel map[int32]time.Time
 	move     *pendingMove
 
 	// batch numbers the reader's batches, from 1; see linkState.dumped.
@@ -75,10 +79,11 @@ type registry struct {
 
 func newRegistry(selfInode uint64, retention time.Duration, now time.Time) *registry {
 	r := &registry{
+		log:       slog.New(slog.DiscardHandler),
 		byNSID:    make(map[int32]*namespace),
 		byInode:   make(map[uint64]*namespace),
 		byName:    make(map[string]*namespace),
-		staleDel:  make(map[int32]int),
+		staleDel:  make(map[int32]time.Time),
 		unsettled: make(map[*namespace]struct{}),
 		waiting:   make(map[*namespace]struct{}),
 		batch:     1,
@@ -127,12 +132,12 @@ func (r *registry) apply(evs []event, now time.Time) (unnamed bool) {
 			if !ev.local {
 				continue
 			}
-			if r.staleDel[ev.peer] > 0 {
-				r.staleDel[ev.peer]--
+			if _, stale := r.staleDel[ev.peer]; stale {
+				delete(r.staleDel, ev.peer)
 				continue
 			}
 			if ns, ok := r.byNSID[ev.peer]; ok {
-				r.kill(ns, now)
+				r.kill(ns, now, "RTM_DELNSID")
 			}
 		}
 	}
@@ -188,8 +193,8 @@ func (r *registry) add(nsid int32, now time.Time) *namespace {
 // was lost in an overrun or is still to come: the next one for this nsid is
 // swallowed, unless an RTM_NEWNSID for it comes first.
 func (r *registry) vanished(ns *namespace, now time.Time) {
-	r.kill(ns, now)
-	r.staleDel[ns.nsid]++
+	r.kill(ns, now, "its nsid names no namespace")
+	r.staleDel[ns.nsid] = now
 }
 
 // released records that the monitor itself just had the kernel assign nsid:
@@ -197,8 +202,8 @@ func (r *registry) vanished(ns *namespace, now time.Time) {
 // is dead, and its RTM_DELNSID is still on its way.
 func (r *registry) released(nsid int32, now time.Time) {
 	if ns, ok := r.byNSID[nsid]; ok {
-		r.kill(ns, now)
-		r.staleDel[nsid]++
+		r.kill(ns, now, "the kernel gave its nsid out again")
+		r.staleDel[nsid] = now
 	}
 }
 
@@ -209,8 +214,8 @@ func (r *registry) identify(nsid int32, inode uint64, base string, src Source, n
 	if ns != nil && ns.named && ns.inode != inode {
 		// The kernel gave the nsid to another namespace, so the one that
 		// had it died; its RTM_DELNSID is still on its way.
-		r.kill(ns, now)
-		r.staleDel[nsid]++
+		r.kill(ns, now, "its nsid belongs to another namespace")
+		r.staleDel[nsid] = now
 		ns = nil
 	}
 	if ns == nil {
@@ -272,7 +277,8 @@ func (r *registry) name(ns *namespace, inode uint64, base string, src Source) {
 	r.discoveries++
 }
 
-func (r *registry) kill(ns *namespace, now time.Time) {
+func (r *registry) kill(ns *namespace, now time.Time, why string) {
+	r.log.Debug("Namespace died", "netns", ns.name, "nsid", ns.nsid, "inode", ns.inode, "why", why)
 	ns.die(now)
 	delete(r.unsettled, ns)
 	delete(r.waiting, ns)
@@ -296,10 +302,12 @@ func (r *registry) kill(ns *namespace, now time.Time) {
 // taken while namespaces come and go can skip one, and only a dump of its
 // links can tell that it died. It also reports whether a namespace appeared
 // that only a scan can name.
-func (r *registry) syncNSIDs(ids []int32, now time.Time) (missing []int32, unnamed bool) {
-	// Every RTM_DELNSID sent before the overrun has now been read or lost,
-	// so none is still expected.
-	clear(r.staleDel)
+//
+// drained is when the reader emptied the socket before the nsid list was
+// taken: every RTM_DELNSID sent before then has been read or lost, so none
+// is still expected for a namespace found dead before then.
+func (r *registry) syncNSIDs(ids []int32, now, drained time.Time) (missing []int32, unnamed bool) {
+	maps.DeleteFunc(r.staleDel, func(_ int32, found time.Time) bool { return found.Before(drained) })
 	listed := make(map[int32]bool, len(ids))
 	for _, id := range ids {
 		listed[id] = true

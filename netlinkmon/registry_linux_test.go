@@ -494,7 +494,7 @@ func TestRegistrySyncNSIDs(t *testing.T) {
 	r.identify(4, 200, "bar", SourceDir, t0)
 	r.apply([]event{newLinkEv(false, 3, lk(2, "veth", 0))}, t0)
 
-	missing, unnamed := r.syncNSIDs([]int32{4, 5}, t0)
+	missing, unnamed := r.syncNSIDs([]int32{4, 5}, t0, t0)
 	if !unnamed {
 		t.Errorf("syncNSIDs with a new nsid did not ask for a scan")
 	}
@@ -532,7 +532,7 @@ func TestRegistrySyncNSIDs(t *testing.T) {
 		t.Errorf("baz survived its RTM_DELNSID")
 	}
 
-	if missing, unnamed := r.syncNSIDs([]int32{4, 5}, t0); unnamed || len(missing) != 0 {
+	if missing, unnamed := r.syncNSIDs([]int32{4, 5}, t0, t0); unnamed || len(missing) != 0 {
 		t.Errorf("syncNSIDs without changes: missing %v, unnamed %v", missing, unnamed)
 	}
 }
@@ -720,5 +720,34 @@ func TestRegistryReleased(t *testing.T) {
 	r.apply([]event{delNSIDEv(true, 0, 3)}, t0)
 	if !mustNS(t, r.snapshot(t0), "bar").Alive {
 		t.Errorf("the old holder's RTM_DELNSID killed bar")
+	}
+}
+
+func TestRegistryResyncAndStaleDeletes(t *testing.T) {
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	tests := []struct {
+		name    string
+		drained time.Time
+		barLive bool
+	}{
+		// The resync's drain ended before foo was found dead: foo's
+		// RTM_DELNSID may still come, and must not kill bar.
+		{"drained before the conflict", at(1), true},
+		// It ended after: foo's RTM_DELNSID was read or lost, so the next
+		// one is bar's own.
+		{"drained after the conflict", at(3), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newTestRegistry()
+			r.identify(3, 100, "foo", SourceDir, t0)
+			// A scan finds that nsid 3 now belongs to bar.
+			r.identify(3, 200, "bar", SourceDir, at(2))
+			r.syncNSIDs([]int32{3}, at(4), tt.drained)
+			r.apply([]event{delNSIDEv(true, 0, 3)}, at(4))
+			if got := mustNS(t, r.snapshot(at(4)), "bar").Alive; got != tt.barLive {
+				t.Errorf("bar alive = %v, want %v", got, tt.barLive)
+			}
+		})
 	}
 }
