@@ -57,7 +57,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
 	fs.StringVar(&c.exporter, "exporter", "", "prebuilt netlink_exporter binary (default: go build the module that holds the working directory)")
 	fs.BoolVar(&c.strict, "strict", false, "make failed performance bars fail the exit code too")
-	fs.BoolVar(&c.quick, "quick", false, "smoke run for CI: 200 pairs, 1 repeat, 5x100 parallel, 100 namespaces, 50 churn cycles")
+	fs.BoolVar(&c.quick, "quick", false, "smoke run for CI: 1000 pairs, 3 repeats, 5x100 parallel, 100 namespaces, 50 churn cycles")
 	fs.IntVar(&c.pairs, "pairs", 2000, "veth pairs per burst")
 	fs.IntVar(&c.repeats, "repeats", 3, "burst repetitions")
 	fs.IntVar(&c.parallelNS, "parallel-ns", 20, "namespaces bursting at once")
@@ -87,7 +87,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			p    *int
 			v    int
 		}{
-			{"pairs", &c.pairs, 200}, {"repeats", &c.repeats, 1},
+			{"pairs", &c.pairs, 1000}, {"repeats", &c.repeats, 3},
 			{"parallel-ns", &c.parallelNS, 5}, {"parallel-pairs", &c.parallelPairs, 100},
 			{"scale-ns", &c.scaleNS, 100}, {"churn", &c.churn, 50},
 		} {
