@@ -27,9 +27,6 @@ import (
 )
 
 const (
-	// verifyDeaths: an RTM_DELNSID for a namespace watched for less than
-	// this is confirmed by a dump first.
-	verifyDeaths = time.Second
 	// pruneInterval is how often expired namespaces are forgotten.
 	pruneInterval = time.Second
 	// retryFailed is how long a namespace that could not be watched is
@@ -100,7 +97,6 @@ func Start(ctx context.Context, opts Options) (*Monitor, error) {
 		failed:  make(map[uint64]time.Time),
 	}
 	m.reg.log = m.log
-	m.reg.verifyDeaths = verifyDeaths
 	// The event socket opens first, so that nothing between the baseline
 	// dumps and the first read is missed.
 	if m.events, err = openEventSocket(opts.ReceiveBufferSize); err != nil {
@@ -234,9 +230,6 @@ func (m *Monitor) apply(b batch) {
 	if m.reg.apply(b.events, now) {
 		m.resolveWanted = true
 	}
-	for _, id := range m.reg.takeVerify() {
-		m.reader.requestDump(id)
-	}
 	if m.reg.removals != removals {
 		// The kernel reuses a dead namespace's inode at once: a new
 		// namespace that a scan skipped as already watched is found now.
@@ -293,13 +286,7 @@ func (m *Monitor) applyDump(d dump, now time.Time) {
 	case ns == nil:
 		// It died before its dump was applied.
 	case d.err == nil:
-		if ns.dying {
-			ns.dying = false
-			m.log.Debug("Ignored the RTM_DELNSID of a previous holder of the nsid", "netns", ns.name, "nsid", ns.nsid)
-		}
 		m.reg.reconcile(ns, d.links, now)
-	case errors.Is(d.err, errNoNamespace) && ns.dying:
-		m.reg.kill(ns, now, "RTM_DELNSID, confirmed")
 	case errors.Is(d.err, errNoNamespace):
 		// Every event sent before the dump has been applied, so its
 		// RTM_DELNSID was lost in an overrun, or is still to come.

@@ -68,8 +68,6 @@ type namespace struct {
 	// named is false while the namespace is known only by an nsid the kernel
 	// announced; it is exported once a scan finds its inode.
 	named bool
-	// dying is set while a dump confirms an RTM_DELNSID.
-	dying bool
 	// want, on a namespace found but not named yet, is the name it waits
 	// for: a living namespace still holds it.
 	want  *wantedName

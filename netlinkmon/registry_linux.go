@@ -64,11 +64,6 @@ type registry struct {
 	// waiting holds the namespaces that wait for a name; see wantedName.
 	waiting map[*namespace]struct{}
 
-	// verifyDeaths is the age below which a namespace's RTM_DELNSID is
-	// confirmed by a dump before the namespace counts as dead; see apply.
-	verifyDeaths time.Duration
-	verify       []int32
-
 	// counting is false while the start-up baseline is read: namespaces
 	// found then are not new.
 	counting  bool
@@ -141,28 +136,12 @@ func (r *registry) apply(evs []event, now time.Time) (unnamed bool) {
 				delete(r.staleDel, ev.peer)
 				continue
 			}
-			ns, ok := r.byNSID[ev.peer]
-			switch {
-			case !ok:
-			case now.Sub(ns.discovered) < r.verifyDeaths:
-				// The kernel frees an nsid before it announces the
-				// death of its holder, and may give it out in between:
-				// this can be the previous holder's RTM_DELNSID.
-				ns.dying = true
-				r.verify = append(r.verify, ev.peer)
-			default:
+			if ns, ok := r.byNSID[ev.peer]; ok {
 				r.kill(ns, now, "RTM_DELNSID")
 			}
 		}
 	}
 	return unnamed
-}
-
-// takeVerify returns the nsids whose RTM_DELNSID a dump must confirm.
-func (r *registry) takeVerify() []int32 {
-	ids := r.verify
-	r.verify = nil
-	return ids
 }
 
 // nextBatch starts a batch: what dumps of earlier batches found, and no

@@ -751,30 +751,3 @@ func TestRegistryResyncAndStaleDeletes(t *testing.T) {
 		})
 	}
 }
-
-func TestRegistryVerifiesYoungDeaths(t *testing.T) {
-	r := newTestRegistry()
-	r.verifyDeaths = time.Second
-	r.identify(3, 100, "foo", SourceDir, t0)
-	// An RTM_DELNSID soon after foo got nsid 3 may be the previous
-	// holder's: a dump must confirm it.
-	r.apply([]event{delNSIDEv(true, 0, 3)}, t0.Add(time.Second-time.Nanosecond))
-	if !mustNS(t, r.snapshot(t0), "foo").Alive {
-		t.Errorf("foo died on an unconfirmed RTM_DELNSID")
-	}
-	if got := r.takeVerify(); !cmp.Equal(got, []int32{3}) {
-		t.Errorf("takeVerify = %v, want [3]", got)
-	}
-	if !r.byNSID[3].dying {
-		t.Errorf("foo is not marked dying")
-	}
-	// An older namespace dies at once.
-	r.identify(4, 200, "bar", SourceDir, t0)
-	r.apply([]event{delNSIDEv(true, 0, 4)}, t0.Add(time.Second))
-	if mustNS(t, r.snapshot(t0), "bar").Alive {
-		t.Errorf("bar survived its RTM_DELNSID")
-	}
-	if got := r.takeVerify(); len(got) != 0 {
-		t.Errorf("takeVerify = %v after an old namespace's death, want none", got)
-	}
-}
