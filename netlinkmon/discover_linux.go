@@ -73,10 +73,12 @@ func (m *Monitor) resolve(cands []netns.Candidate) {
 			src = SourceProc
 		}
 		m.mu.Lock()
+		var ns *namespace
 		if fresh {
-			m.reg.released(id, now)
+			ns = m.reg.assigned(id, c.Inode, c.Name, src, now)
+		} else {
+			ns = m.reg.identify(id, c.Inode, c.Name, src, now)
 		}
-		ns := m.reg.identify(id, c.Inode, c.Name, src, now)
 		m.mu.Unlock()
 		m.log.Debug("Watching namespace", "netns", ns.name, "nsid", id, "inode", c.Inode, "source", src)
 	}

@@ -68,6 +68,12 @@ type namespace struct {
 	// named is false while the namespace is known only by an nsid the kernel
 	// announced; it is exported once a scan finds its inode.
 	named bool
+	// assignedAt, when not zero, is when the monitor had the kernel assign
+	// the nsid, whose RTM_NEWNSID has not been read yet. An RTM_DELNSID
+	// read before it belongs to the nsid's previous holder: the kernel
+	// frees an nsid before it announces the death of its holder, and may
+	// give it out in between.
+	assignedAt time.Time
 	// want, on a namespace found but not named yet, is the name it waits
 	// for: a living namespace still holds it.
 	want  *wantedName

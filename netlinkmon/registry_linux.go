@@ -124,7 +124,9 @@ func (r *registry) apply(evs []event, now time.Time) (unnamed bool) {
 			// The kernel announces a reused nsid only after the death of
 			// its last holder: no RTM_DELNSID of that one is to come.
 			delete(r.staleDel, ev.peer)
-			if _, ok := r.byNSID[ev.peer]; !ok {
+			if ns, ok := r.byNSID[ev.peer]; ok {
+				ns.assignedAt = time.Time{}
+			} else {
 				r.add(ev.peer, now)
 				unnamed = true
 			}
@@ -136,7 +138,12 @@ func (r *registry) apply(evs []event, now time.Time) (unnamed bool) {
 				delete(r.staleDel, ev.peer)
 				continue
 			}
-			if ns, ok := r.byNSID[ev.peer]; ok {
+			ns, ok := r.byNSID[ev.peer]
+			switch {
+			case !ok:
+			case !ns.assignedAt.IsZero():
+				r.log.Debug("Ignored the RTM_DELNSID of an earlier holder of the nsid", "netns", ns.name, "nsid", ns.nsid)
+			default:
 				r.kill(ns, now, "RTM_DELNSID")
 			}
 		}
@@ -197,14 +204,18 @@ func (r *registry) vanished(ns *namespace, now time.Time) {
 	r.staleDel[ns.nsid] = now
 }
 
-// released records that the monitor itself just had the kernel assign nsid:
-// the kernel gives out only free nsids, so whichever namespace held it here
-// is dead, and its RTM_DELNSID is still on its way.
-func (r *registry) released(nsid int32, now time.Time) {
+// assigned records that the monitor itself just had the kernel assign nsid
+// to the namespace with this inode, and names it. The kernel gives out only
+// free nsids, so whichever namespace held it here is dead; an RTM_DELNSID
+// read before the new holder's RTM_NEWNSID is the old holder's (see
+// namespace.assignedAt).
+func (r *registry) assigned(nsid int32, inode uint64, base string, src Source, now time.Time) *namespace {
 	if ns, ok := r.byNSID[nsid]; ok {
 		r.kill(ns, now, "the kernel gave its nsid out again")
-		r.staleDel[nsid] = now
 	}
+	ns := r.identify(nsid, inode, base, src, now)
+	ns.assignedAt = now
+	return ns
 }
 
 // identify records that a scan found the namespace with this inode behind
@@ -308,6 +319,12 @@ func (r *registry) kill(ns *namespace, now time.Time, why string) {
 // is still expected for a namespace found dead before then.
 func (r *registry) syncNSIDs(ids []int32, now, drained time.Time) (missing []int32, unnamed bool) {
 	maps.DeleteFunc(r.staleDel, func(_ int32, found time.Time) bool { return found.Before(drained) })
+	for _, ns := range r.byNSID {
+		if !ns.assignedAt.IsZero() && ns.assignedAt.Before(drained) {
+			// Its RTM_NEWNSID was read or lost.
+			ns.assignedAt = time.Time{}
+		}
+	}
 	listed := make(map[int32]bool, len(ids))
 	for _, id := range ids {
 		listed[id] = true

@@ -705,21 +705,43 @@ func TestRegistryWaitingNamespaceDies(t *testing.T) {
 	}
 }
 
-func TestRegistryReleased(t *testing.T) {
+func TestRegistryAssigned(t *testing.T) {
 	r := newTestRegistry()
 	// The kernel announced nsid 3, and no scan named it.
 	r.apply([]event{newNSIDEv(true, 0, 3)}, t0)
 	old := r.byNSID[3]
 	// It died, and before its RTM_DELNSID was read, the monitor had the
 	// kernel assign nsid 3 to a namespace it found.
-	r.released(3, t0)
-	r.identify(3, 300, "bar", SourceDir, t0)
+	r.assigned(3, 300, "bar", SourceDir, t0)
 	if old.alive || r.byNSID[3] == old {
 		t.Errorf("the old holder of nsid 3 is still alive")
 	}
 	r.apply([]event{delNSIDEv(true, 0, 3)}, t0)
 	if !mustNS(t, r.snapshot(t0), "bar").Alive {
 		t.Errorf("the old holder's RTM_DELNSID killed bar")
+	}
+	// After bar's own RTM_NEWNSID, an RTM_DELNSID is bar's.
+	r.apply([]event{newNSIDEv(true, 0, 3), delNSIDEv(true, 0, 3)}, t0)
+	if mustNS(t, r.snapshot(t0), "bar").Alive {
+		t.Errorf("bar survived its RTM_DELNSID")
+	}
+}
+
+func TestRegistryAssignedNoOldHolder(t *testing.T) {
+	r := newTestRegistry()
+	// The previous holder of nsid 0 died before the monitor started; its
+	// RTM_DELNSID comes after the monitor assigned 0 to foo.
+	r.assigned(0, 100, "foo", SourceDir, t0)
+	r.apply([]event{delNSIDEv(true, 0, 0)}, t0)
+	if !mustNS(t, r.snapshot(t0), "foo").Alive {
+		t.Errorf("an earlier holder's RTM_DELNSID killed foo")
+	}
+	// A resync drained after the assignment means foo's RTM_NEWNSID was
+	// read or lost: the next RTM_DELNSID is foo's own.
+	r.syncNSIDs([]int32{0}, t0.Add(2*time.Second), t0.Add(time.Second))
+	r.apply([]event{delNSIDEv(true, 0, 0)}, t0.Add(2*time.Second))
+	if mustNS(t, r.snapshot(t0), "foo").Alive {
+		t.Errorf("foo survived its RTM_DELNSID after a resync")
 	}
 }
 
