@@ -98,17 +98,6 @@ func findNS(s netlinkmon.Snapshot, name string) (netlinkmon.Namespace, bool) {
 	return netlinkmon.Namespace{}, false
 }
 
-// kindCounters returns the counters of one kind, zero if the kind was never
-// seen.
-func kindCounters(ns netlinkmon.Namespace, kind string) netlinkmon.KindCounters {
-	for _, k := range ns.Kinds {
-		if k.Kind == kind {
-			return k
-		}
-	}
-	return netlinkmon.KindCounters{Kind: kind}
-}
-
 // counts are the non-zero counters of a namespace: kind, then counter name
 // (creations, deletions, moves_in, moves_out, carrier_up, carrier_down,
 // set/FLAG, cleared/FLAG). Kinds whose counters are all zero are left out.

@@ -92,7 +92,7 @@ func Start(ctx context.Context, opts Options) (*Monitor, error) {
 		log:     opts.Logger,
 		opts:    opts,
 		nsfsDev: nsfsDev,
-		reg:     newRegistry(selfIno, opts.Retention, time.Now()),
+		reg:     newRegistry(selfIno, opts.Retention),
 		done:    make(chan struct{}),
 		failed:  make(map[uint64]time.Time),
 	}
@@ -293,7 +293,7 @@ func (m *Monitor) applyDump(d dump, now time.Time) {
 		m.reg.vanished(ns, now)
 	default:
 		m.log.Warn("Cannot read links of namespace; retrying", "netns", ns.name, "nsid", ns.nsid, "err", d.err)
-		ns.seedAt = now.Add(time.Second)
+		m.reg.seedAfter(ns, now.Add(time.Second))
 	}
 }
 

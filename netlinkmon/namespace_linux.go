@@ -83,23 +83,21 @@ type namespace struct {
 	// seedAt, when not zero, is when the first dump is due.
 	seedAt time.Time
 
-	discovered time.Time
-	died       time.Time
-	lastEvent  time.Time
+	died      time.Time
+	lastEvent time.Time
 
 	links    map[int32]*linkState
 	gone     map[int32]tombstone
 	counters map[string]*KindCounters
 }
 
-func newNamespace(nsid int32, now time.Time) *namespace {
+func newNamespace(nsid int32) *namespace {
 	return &namespace{
-		nsid:       nsid,
-		alive:      true,
-		discovered: now,
-		links:      make(map[int32]*linkState),
-		gone:       make(map[int32]tombstone),
-		counters:   make(map[string]*KindCounters),
+		nsid:     nsid,
+		alive:    true,
+		links:    make(map[int32]*linkState),
+		gone:     make(map[int32]tombstone),
+		counters: make(map[string]*KindCounters),
 	}
 }
 

@@ -363,7 +363,7 @@ func TestNamespaceCounting(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ns := newNamespace(3, t0)
+			ns := newNamespace(3)
 			for _, op := range tt.ops {
 				op(ns)
 			}
@@ -387,7 +387,7 @@ func TestNamespaceCounting(t *testing.T) {
 }
 
 func TestNamespaceUpdateKeepsLinkState(t *testing.T) {
-	ns := newNamespace(3, t0)
+	ns := newNamespace(3)
 	l := lk(5, "veth", unix.IFF_UP)
 	l.name, l.oper = "eth0", 2
 	ns.newLink(&l, false, t0.Add(time.Second))
@@ -403,7 +403,7 @@ func TestNamespaceUpdateKeepsLinkState(t *testing.T) {
 }
 
 func TestNamespaceLastEvent(t *testing.T) {
-	ns := newNamespace(3, t0)
+	ns := newNamespace(3)
 	ns.reconcile([]link{lk(5, "veth", 0)}, false, t0.Add(time.Second), 1)
 	if !ns.lastEvent.IsZero() {
 		t.Errorf("baseline set lastEvent to %v", ns.lastEvent)
@@ -424,7 +424,7 @@ func TestNamespaceLastEvent(t *testing.T) {
 }
 
 func TestNamespaceReconcileSeeds(t *testing.T) {
-	ns := newNamespace(3, t0)
+	ns := newNamespace(3)
 	ns.seedAt = t0
 	ns.reconcile(nil, true, t0, 1)
 	if !ns.seeded || !ns.seedAt.IsZero() {
@@ -433,7 +433,7 @@ func TestNamespaceReconcileSeeds(t *testing.T) {
 }
 
 func TestNamespaceDie(t *testing.T) {
-	ns := newNamespace(3, t0)
+	ns := newNamespace(3)
 	ns.reconcile([]link{lk(1, "device", unix.IFF_UP), lk(5, "veth", 0), lk(6, "veth", unix.IFF_UP)}, false, t0, 1)
 	ns.counters["veth"].Creations = 4
 	ns.gone[9] = tombstone{at: t0, kind: "veth"}
@@ -459,7 +459,7 @@ func TestNamespaceDie(t *testing.T) {
 }
 
 func TestNamespaceExpireTombstones(t *testing.T) {
-	ns := newNamespace(3, t0)
+	ns := newNamespace(3)
 	ns.reconcile([]link{lk(5, "veth", 0), lk(6, "veth", 0)}, false, t0, 1)
 	ns.reconcile([]link{lk(6, "veth", 0)}, true, t0, 2)
 	ns.reconcile(nil, true, t0.Add(time.Second), 3)
@@ -488,7 +488,7 @@ func TestNamespaceExpireTombstones(t *testing.T) {
 }
 
 func TestCountFlags(t *testing.T) {
-	ns := newNamespace(3, t0)
+	ns := newNamespace(3)
 	ns.countFlags("veth", 0, 1<<NumFlags-1)
 	ns.countFlags("veth", 1<<NumFlags-1, 0)
 	ns.countFlags("veth", 0xffffffff, 0xffffffff)

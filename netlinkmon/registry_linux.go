@@ -63,6 +63,9 @@ type registry struct {
 	unsettled map[*namespace]struct{}
 	// waiting holds the namespaces that wait for a name; see wantedName.
 	waiting map[*namespace]struct{}
+	// seeding holds the namespaces that may have a dump due, so that the
+	// loop does not look through every namespace after each batch.
+	seeding map[*namespace]struct{}
 
 	// counting is false while the start-up baseline is read: namespaces
 	// found then are not new.
@@ -77,7 +80,7 @@ type registry struct {
 	malformed   uint64
 }
 
-func newRegistry(selfInode uint64, retention time.Duration, now time.Time) *registry {
+func newRegistry(selfInode uint64, retention time.Duration) *registry {
 	r := &registry{
 		log:       slog.New(slog.DiscardHandler),
 		byNSID:    make(map[int32]*namespace),
@@ -86,11 +89,12 @@ func newRegistry(selfInode uint64, retention time.Duration, now time.Time) *regi
 		staleDel:  make(map[int32]time.Time),
 		unsettled: make(map[*namespace]struct{}),
 		waiting:   make(map[*namespace]struct{}),
+		seeding:   make(map[*namespace]struct{}),
 		batch:     1,
 		resyncs:   map[string]uint64{"overrun": 0},
 		retention: retention,
 	}
-	self := newNamespace(NoNSID, now)
+	self := newNamespace(NoNSID)
 	r.self = self
 	r.name(self, selfInode, "host", SourceSelf)
 	return r
@@ -188,9 +192,9 @@ func (r *registry) lookup(ev *event, now time.Time) (*namespace, bool) {
 // soon as the events before now are applied, or by the caller during
 // start-up.
 func (r *registry) add(nsid int32, now time.Time) *namespace {
-	ns := newNamespace(nsid, now)
+	ns := newNamespace(nsid)
 	if r.counting {
-		ns.seedAt = now
+		r.seedAfter(ns, now)
 	}
 	r.byNSID[nsid] = ns
 	return ns
@@ -355,12 +359,19 @@ func (r *registry) prune(now time.Time) {
 	}
 }
 
+// seedAfter makes a dump of ns due at t.
+func (r *registry) seedAfter(ns *namespace, t time.Time) {
+	ns.seedAt = t
+	r.seeding[ns] = struct{}{}
+}
+
 // due returns the namespaces whose first dump is due, and when the next
 // one will be.
 func (r *registry) due(now time.Time) (due []*namespace, next time.Time) {
-	for _, ns := range r.byNSID {
+	for ns := range r.seeding {
 		switch {
-		case ns.seedAt.IsZero():
+		case ns.seedAt.IsZero() || !ns.alive:
+			delete(r.seeding, ns)
 		case !ns.seedAt.After(now):
 			due = append(due, ns)
 		case next.IsZero() || ns.seedAt.Before(next):
