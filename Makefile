@@ -32,6 +32,8 @@ all: style vet test build
 test:
 	@echo ">> running all tests"
 	$(GO) test -race -count=1 ./...
+	@echo ">> checking deployment artifacts (deploy/)"
+	cd deploy && $(GO) test -count=1 ./...
 
 # Like test, but refuses to run where the integration tests would skip.
 .PHONY: test-integration
@@ -40,7 +42,7 @@ test-integration:
 		echo "!! test-integration must run as root: the integration tests skip themselves otherwise" >&2; \
 		exit 1; \
 	fi
-	$(GO) test -race -count=1 ./...
+	$(MAKE) test
 
 # Benchmarks against a live kernel (see cmd/netlink-bench); needs root.
 .PHONY: bench
