@@ -33,7 +33,7 @@ test:
 	@echo ">> running all tests"
 	$(GO) test -race -count=1 ./...
 	@echo ">> checking deployment artifacts (deploy/)"
-	cd deploy && $(GO) test -count=1 ./...
+	cd $(DEPLOY_DIR) && $(GO) test -count=1 ./...
 
 # Like test, but refuses to run where the integration tests would skip.
 .PHONY: test-integration
@@ -48,3 +48,19 @@ test-integration:
 .PHONY: bench
 bench:
 	$(GO) run ./cmd/netlink-bench $(BENCH_FLAGS)
+
+# The deploy/ module holds only the checks of the deployment artifacts; vet,
+# deps and tidiness cover it as well as the exporter.
+DEPLOY_DIR := deploy
+
+.PHONY: vet
+vet: common-vet
+	cd $(DEPLOY_DIR) && $(GO) vet ./...
+
+.PHONY: deps
+deps: common-deps
+	cd $(DEPLOY_DIR) && $(GO) mod download
+
+.PHONY: unused
+unused: common-unused
+	cd $(DEPLOY_DIR) && $(GO) mod tidy -diff
