@@ -192,7 +192,8 @@ func flap(t *testing.T, netns, link string, n int) {
 // the range's ends, unless they lie on them. A range of exactly t1-t0
 // evaluated at t1 has its first sample at t0 and its last at t1 (Prometheus
 // 2 selects a range with both ends closed; Debian's is 2.42), so nothing is
-// extrapolated and the answer is exact.
+// extrapolated and the answer is exact. (Prometheus 3 leaves the start open:
+// there, the sample at t0 falls out, and the check fails saying so.)
 func checkIncreases(t *testing.T, p *promServer, cs []counterCheck, t0, t1 model.Time) {
 	t.Helper()
 	window := time.Duration(t1-t0) * time.Millisecond
