@@ -202,7 +202,11 @@ func checkIncreases(t *testing.T, p *promServer, cs []counterCheck, t0, t1 model
 		sel := c.selector()
 		if got := p.value("increase("+sel+r+")", t1); got != c.delta {
 			raw := p.value(sel+" - "+sel+" offset "+strings.Trim(r, "[]"), t1)
-			t.Errorf("increase(%s%s) = %v, want %v (raw difference %v)", sel, r, got, c.delta, raw)
+			why := "the counter is wrong in Prometheus"
+			if raw == c.delta {
+				why = "the counter is right, so increase() left out or extrapolated past the sample at the window's start"
+			}
+			t.Errorf("increase(%s%s) = %v, want %v; raw difference %v: %s", sel, r, got, c.delta, raw, why)
 		}
 		want := c.delta / window.Seconds()
 		if got := p.value("rate("+sel+r+")", t1); math.Abs(got-want) > 1e-9*math.Max(1, want) {
