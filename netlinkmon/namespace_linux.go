@@ -122,6 +122,7 @@ func (ns *namespace) newLink(l *link, movedIn bool, now time.Time) {
 		if l.change == changeAll {
 			ns.arrived(l.kind, movedIn)
 			st.dumped = 0
+			ns.carrierSinceArrival(st, l)
 		}
 		ns.update(st, l)
 		return
@@ -199,6 +200,23 @@ func (ns *namespace) departed(kind string, moved bool) {
 // count of one that no transition caused.
 func firstSight(l *link) *linkState {
 	return &linkState{carrierUp: l.carrierUp, carrierDown: l.carrierDown}
+}
+
+// carrierSinceArrival counts the carrier transitions between a link's
+// registration l and a newer dump that found it first: they happened here,
+// after it arrived, but the dump made them its baseline. The kernel's
+// counters only grow, so the older events still queued count nothing twice.
+func (ns *namespace) carrierSinceArrival(st *linkState, l *link) {
+	if !l.hasCarrier {
+		return
+	}
+	c := ns.kind(l.kind)
+	if st.carrierUp > l.carrierUp {
+		c.CarrierUp += uint64(st.carrierUp - l.carrierUp)
+	}
+	if st.carrierDown > l.carrierDown {
+		c.CarrierDown += uint64(st.carrierDown - l.carrierDown)
+	}
 }
 
 // update copies l into st and counts carrier transitions from the kernel's

@@ -86,6 +86,11 @@ func delL(l link) nsOp   { return func(ns *namespace) { ns.delLink(&l, t0) } }
 func baseline(ls ...link) nsOp {
 	return func(ns *namespace) { ns.reconcile(ls, false, t0, 1) }
 }
+// dumpOf is a counted dump applied in batch, as the first dump of a
+// namespace found after the start is.
+func dumpOf(batch uint64, ls ...link) nsOp {
+	return func(ns *namespace) { ns.reconcile(ls, true, t0, batch) }
+}
 func resyncDump(ls ...link) nsOp {
 	return func(ns *namespace) { ns.reconcile(ls, true, t0, 1) }
 }
@@ -211,6 +216,28 @@ func TestNamespaceCounting(t *testing.T) {
 				newL(withCarrier(lk(5, "veth", up), 12, 11)),
 			},
 			want:      map[string]KindCounters{"veth": {Kind: "veth", CarrierUp: 2}},
+			wantLinks: map[int32]uint32{5: up},
+		},
+		{
+			// The first dump of a new namespace ran after the link was
+			// created and flapped, but before its registration was read:
+			// the flaps happened here and count, once.
+			name: "carrier transitions between a registration and an earlier-read dump",
+			ops: []nsOp{
+				dumpOf(2, withCarrier(lk(5, "veth", running), 2, 2)),
+				newL(withCarrier(lk(5, "veth", down), 0, 1)),
+				newL(withChange(withCarrier(lk(5, "veth", running), 1, 1), 0)),
+				newL(withChange(withCarrier(lk(5, "veth", up), 1, 2), 0)),
+				newL(withChange(withCarrier(lk(5, "veth", running), 2, 2), 0)),
+				newL(withChange(withCarrier(lk(5, "veth", up), 2, 3), 0)),
+			},
+			want: map[string]KindCounters{"veth": {
+				Kind: "veth", Creations: 1, CarrierUp: 2, CarrierDown: 2,
+				// The registration set the flags it had; later events
+				// are diffed from there, in order.
+				FlagsSet:     flagCounts(map[int]uint64{bitUp: 1, bitRunning: 2, bitLowerUp: 2}),
+				FlagsCleared: flagCounts(map[int]uint64{bitRunning: 2, bitLowerUp: 2}),
+			}},
 			wantLinks: map[int32]uint32{5: up},
 		},
 		{
