@@ -31,6 +31,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +40,7 @@ import (
 )
 
 // A testPKI is a CA and a server certificate for 127.0.0.1 that it signed,
-// written as PEM files into dir: ca.crt, server.crt and server.key, plus
+// written as PEM files into dir: ca.crt, tls.crt and tls.key, plus
 // other.key, a key that matches no certificate.
 type testPKI struct {
 	dir  string
@@ -72,7 +73,7 @@ func newTestPKI(t *testing.T) testPKI {
 	p.pool.AddCert(ca)
 	p.writePEM(t, "ca.crt", "CERTIFICATE", caDER)
 
-	srvKey := p.newKey(t, "server.key")
+	srvKey := p.newKey(t, "tls.key")
 	srvTmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2),
 		Subject:      pkix.Name{CommonName: "127.0.0.1"},
@@ -86,7 +87,7 @@ func newTestPKI(t *testing.T) testPKI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.writePEM(t, "server.crt", "CERTIFICATE", srvDER)
+	p.writePEM(t, "tls.crt", "CERTIFICATE", srvDER)
 	p.newKey(t, "other.key")
 	return p
 }
@@ -132,14 +133,28 @@ func (p testPKI) webConfig(t *testing.T, config string) string {
 	return f.Name()
 }
 
-// tlsAuthConfig is a web config with TLS and basic auth, as the README
-// shows it.
-const tlsAuthConfig = `tls_server_config:
-  cert_file: server.crt
-  key_file: server.key
-basic_auth_users:
-  ` + e2eUser + `: ` + e2eHash + `
-`
+// exampleWebConfig is the web config that the README and the systemd
+// drop-in ship, with cert_file tls.crt and key_file tls.key.
+const exampleWebConfig = "deploy/systemd/web-config.yml"
+
+// exampleUser matches the example's one user line.
+var exampleUser = regexp.MustCompile(`(?m)^(\s+)prometheus: \S+$`)
+
+// tlsAuthConfig returns the example web config, with the e2e user in place
+// of the example's, whose password nobody knows.
+func tlsAuthConfig(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(exampleWebConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(exampleUser.FindAll(data, -1)); n != 1 {
+		t.Fatalf("%s: %d lines match %s, want 1: update this test with the example", exampleWebConfig, n, exampleUser)
+	}
+	// The hash's dollars are literal, not group references.
+	repl := "${1}" + e2eUser + ": " + strings.ReplaceAll(e2eHash, "$", "$$")
+	return string(exampleUser.ReplaceAll(data, []byte(repl)))
+}
 
 // TestE2ETLSBasicAuth scrapes over HTTPS with basic auth, as a Prometheus
 // with tls_config.ca_file and basic_auth would.
@@ -147,7 +162,7 @@ func TestE2ETLSBasicAuth(t *testing.T) {
 	t.Parallel()
 	testns.RequireRoot(t)
 	pki := newTestPKI(t)
-	file := pki.webConfig(t, tlsAuthConfig)
+	file := pki.webConfig(t, tlsAuthConfig(t))
 	e := startExporterWith(t, startOptions{user: e2eUser, pass: e2ePassword, tls: &tls.Config{RootCAs: pki.pool}},
 		"--web.config.file="+file, "--netns.dir=", "--no-netns.proc")
 
@@ -221,6 +236,19 @@ func TestE2ETLSBasicAuth(t *testing.T) {
 	})
 }
 
+// TestExampleWebConfig checks that the example, as shipped, passes the
+// startup check once its certificate and key are in place.
+func TestExampleWebConfig(t *testing.T) {
+	pki := newTestPKI(t)
+	data, err := os.ReadFile(exampleWebConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parseFlags([]string{"--web.config.file=" + pki.webConfig(t, string(data))}); err != nil {
+		t.Error(err)
+	}
+}
+
 // TestE2EWebConfigErrors checks that each kind of bad web config is a
 // startup error with status 2 that names the flag, the file and the problem,
 // before the exporter binds its port or needs any privilege.
@@ -232,21 +260,21 @@ func TestE2EWebConfigErrors(t *testing.T) {
 		config string
 		want   string // in the output, besides the flag and the file
 	}{
-		{"missing-cert-file", "tls_server_config:\n  cert_file: missing.crt\n  key_file: server.key\n",
+		{"missing-cert-file", "tls_server_config:\n  cert_file: missing.crt\n  key_file: tls.key\n",
 			"missing.crt"},
-		{"missing-key-file", "tls_server_config:\n  cert_file: server.crt\n  key_file: missing.key\n",
+		{"missing-key-file", "tls_server_config:\n  cert_file: tls.crt\n  key_file: missing.key\n",
 			"missing.key"},
-		{"no-key", "tls_server_config:\n  cert_file: server.crt\n",
+		{"no-key", "tls_server_config:\n  cert_file: tls.crt\n",
 			"missing one of key or key_file"},
-		{"cert-key-mismatch", "tls_server_config:\n  cert_file: server.crt\n  key_file: other.key\n",
+		{"cert-key-mismatch", "tls_server_config:\n  cert_file: tls.crt\n  key_file: other.key\n",
 			"private key does not match public key"},
-		{"key-as-cert", "tls_server_config:\n  cert_file: server.key\n  key_file: server.key\n",
+		{"key-as-cert", "tls_server_config:\n  cert_file: tls.key\n  key_file: tls.key\n",
 			"X509KeyPair"},
-		{"unknown-field", "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth: RequireAndVerifyClientCert\n",
+		{"unknown-field", "tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n  client_auth: RequireAndVerifyClientCert\n",
 			"field client_auth not found"},
-		{"bad-client-auth-type", "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: Sometimes\n",
+		{"bad-client-auth-type", "tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n  client_auth_type: Sometimes\n",
 			"invalid ClientAuth: Sometimes"},
-		{"bad-min-version", "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  min_version: TLS99\n",
+		{"bad-min-version", "tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n  min_version: TLS99\n",
 			"unknown TLS version: TLS99"},
 		{"bad-bcrypt-hash", "basic_auth_users:\n  " + e2eUser + ": not-a-bcrypt-hash\n",
 			"bcrypt"},
