@@ -11,7 +11,6 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-
 // Package deploy holds no code of the exporter. Its tests check the
 // deployment artifacts beside it against the real tools that consume them:
 // promtool for the Prometheus rules and the dashboard's queries,
