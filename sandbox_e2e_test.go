@@ -58,8 +58,15 @@ func TestE2ESystemdSandbox(t *testing.T) {
 
 	bin := staticExporter(t)
 	log := filepath.Join(t.TempDir(), "strace.log")
+	docker := fakeDockerNetns(t)
+	bound := filepath.Join(filepath.Dir(bin), "docker-netns") // readable by all
+	if err := os.Mkdir(bound, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	wrapper := []string{tools["unshare"], "--mount", "--propagation", "slave", "--",
-		"sh", "-c", `mount -t proc -o "$0" proc /proc && exec "$@"`, procOptions(t, unit),
+		"sh", "-c", `mount -t proc -o "$0" proc /proc &&
+			mount --rbind "$1" "$2" && mount -o remount,bind,ro "$2" && shift 2 && exec "$@"`,
+		procOptions(t, unit), docker, bound,
 		tools["strace"], "-f", "-qq", "-o", log}
 	wrapper = append(wrapper, setprivArgs(t, tools["setpriv"], unit)...)
 
@@ -68,15 +75,17 @@ func TestE2ESystemdSandbox(t *testing.T) {
 	// shared from boot.
 	before := testns.Add(t)
 	e, exporterPID := startSandboxed(t, append(wrapper, bin),
-		"--netns.dir=/run/netns", "--netns.proc", "--netns.rescan-interval=200ms")
+		"--netns.dir=/run/netns", "--netns.dir="+bound, "--netns.proc", "--netns.rescan-interval=200ms")
 
 	after := testns.Add(t)
 	testns.IP(t, "-n", after, "link", "add", "br0", "type", "bridge")
 	_, ino := testns.Unshare(t) // root's process: needs CAP_SYS_PTRACE
 	proc := "ino-" + itoa(ino)
+	container := dockerNamespace(t, docker)
 	_, took := e.waitMetrics(5*time.Second, 20*time.Millisecond, func(m metrics) error {
 		c := checker{m: m}
 		c.want("netlink_netns_info", labels("netns", before, "source", "dir"), 1)
+		c.want("netlink_netns_info", labels("netns", container, "source", "dir"), 1)
 		c.want("netlink_netns_info", labels("netns", after, "source", "dir"), 1)
 		c.want("netlink_link_creations_total", labels("netns", after, "kind", "bridge"), 1)
 		c.want("netlink_netns_info", labels("netns", proc, "source", "proc"), 1)
@@ -105,6 +114,55 @@ func TestE2ESystemdSandbox(t *testing.T) {
 		t.Fatalf("sandboxed exporter still running 10s after SIGTERM\n%s", e.stderr)
 	}
 	checkTrace(t, unit, log, bin)
+}
+
+// fakeDockerNetns stands for docker's /run/docker/netns: a directory in one
+// that only root may enter, in a shared mount, as a systemd host's mounts
+// are, so that the sandbox gets the bind mounts made there later. It checks
+// that the unit binds docker's directory and watches the bind, as the
+// sandbox here does.
+func fakeDockerNetns(t *testing.T) string {
+	t.Helper()
+	unit := readUnit(t)
+	const bind = "-/run/docker/netns:/run/netlink_exporter/docker-netns"
+	if got := unit["BindReadOnlyPaths"]; !slices.Equal(got, []string{bind}) ||
+		!strings.Contains(lastValue(unit, "ExecStart"), "--netns.dir=/run/netlink_exporter/docker-netns ") {
+		t.Fatalf("%s: BindReadOnlyPaths=%q and ExecStart=%q, want %s and its --netns.dir: update this test with the unit",
+			unitPath, got, unit["ExecStart"], bind)
+	}
+	run := t.TempDir()
+	if err := os.Chmod(run, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"--bind", run, run}, {"--make-shared", run}} {
+		if out, err := exec.Command("mount", args...).CombinedOutput(); err != nil {
+			t.Fatalf("mount %q: %v\n%s", args, err, out)
+		}
+		if args[0] == "--bind" {
+			t.Cleanup(func() { _ = exec.Command("umount", "--lazy", run).Run() })
+		}
+	}
+	dir := filepath.Join(run, "netns")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// dockerNamespace makes a namespace held only by a bind mount in dir, as
+// docker does, and returns its name.
+func dockerNamespace(t *testing.T, dir string) string {
+	t.Helper()
+	name := testns.Name(t, "dkr")
+	file := filepath.Join(dir, name)
+	if err := os.WriteFile(file, nil, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("unshare", "--net="+file, "true").CombinedOutput(); err != nil {
+		t.Fatalf("unshare --net=%s: %v\n%s", file, err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", file).Run() })
+	return name
 }
 
 // checkTrace checks the strace log of the exporter at bin against the unit.
