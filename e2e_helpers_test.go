@@ -18,6 +18,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -146,15 +148,35 @@ func startExporter(t *testing.T, args ...string) *exporter {
 // for basic auth with user and pass.
 func startExporterAuth(t *testing.T, user, pass string, args ...string) *exporter {
 	t.Helper()
+	return startExporterWith(t, startOptions{user: user, pass: pass}, args...)
+}
+
+// startOptions say how startExporterWith runs the exporter and talks to it.
+type startOptions struct {
+	user, pass string      // basic auth, if the web config asks for it
+	tls        *tls.Config // if set, talk HTTPS with this client configuration
+	wrapper    []string    // a command that execs the exporter, such as setpriv
+}
+
+// startExporterWith is startExporter with options.
+func startExporterWith(t *testing.T, o startOptions, args ...string) *exporter {
+	t.Helper()
 	bin := exporterBinary(t)
+	scheme := "http://"
+	client := &http.Client{Timeout: 5 * time.Second}
+	if o.tls != nil {
+		scheme = "https://"
+		client.Transport = &http.Transport{TLSClientConfig: o.tls}
+	}
 	// Another process may take the port between freePort and the
 	// exporter's bind: try again on another.
 	for attempt := 0; ; attempt++ {
-		e := &exporter{t: t, user: user, pass: pass, stderr: &syncBuffer{},
-			client: &http.Client{Timeout: 5 * time.Second}, done: make(chan struct{})}
+		e := &exporter{t: t, user: o.user, pass: o.pass, stderr: &syncBuffer{},
+			client: client, done: make(chan struct{})}
 		addr := freePort(t)
-		e.base = "http://" + addr
-		e.cmd = exec.Command(bin, append([]string{"--web.listen-address=" + addr}, args...)...)
+		e.base = scheme + addr
+		argv := append(append(slices.Clone(o.wrapper), bin, "--web.listen-address="+addr), args...)
+		e.cmd = exec.Command(argv[0], argv[1:]...)
 		e.cmd.Stderr = e.stderr
 		e.cmd.Stdout = e.stderr
 		if err := e.cmd.Start(); err != nil {

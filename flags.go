@@ -133,6 +133,13 @@ func (c *config) validate() error {
 	if n := c.monitor.ReceiveBufferSize; n <= 0 {
 		return fmt.Errorf("--netlink.receive-buffer-size: must be positive, got %d", n)
 	}
+	// exporter-toolkit would read the file only once the netlink monitor
+	// is up and the port bound; a bad one must fail before, and name it.
+	if f := *c.web.WebConfigFile; f != "" {
+		if err := web.Validate(f); err != nil {
+			return fmt.Errorf("--web.config.file=%s: %w", f, err)
+		}
+	}
 	return nil
 }
 

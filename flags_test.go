@@ -121,6 +121,7 @@ func TestParseFlagsErrors(t *testing.T) {
 		{"--log.level=loud", "--log.level"},
 		{"--log.format=xml", "--log.format"},
 		{"--netns.banana=1", "--netns.banana"},
+		{"--web.config.file=/nonexistent/web.yml", "--web.config.file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.arg, func(t *testing.T) {
