@@ -72,9 +72,14 @@ func (c counterCheck) selector() string {
 
 // waitCounters waits until the exporter serves every counter at its base
 // (after false) or base+delta (after true).
+//
+// The timeout is long because the kernel tells of a veth's carrier change
+// caused by its peer only through linkwatch, which needs the RTNL lock:
+// tests of other packages that destroy namespaces full of links hold it
+// for seconds. The exporter cannot count what the kernel has not sent.
 func waitCounters(e *exporter, cs []counterCheck, after bool) {
 	e.t.Helper()
-	e.waitMetrics(10*time.Second, 20*time.Millisecond, func(m metrics) error {
+	e.waitMetrics(30*time.Second, 20*time.Millisecond, func(m metrics) error {
 		c := checker{m: m}
 		for _, cc := range cs {
 			want := cc.base
