@@ -134,6 +134,12 @@ func decodeDatagram(evs []event, b, oob []byte, k kinds) ([]event, int) {
 func decodeMessage(typ uint16, payload []byte, k kinds) (event, error) {
 	switch typ {
 	case unix.RTM_NEWLINK, unix.RTM_DELLINK:
+		if len(payload) > 0 && payload[0] != unix.AF_UNSPEC {
+			// The bridge reports its ports' state on the same group, as
+			// RTM_NEWLINK and RTM_DELLINK of family AF_BRIDGE: a port
+			// removed from its bridge is not a link deleted.
+			return event{typ: msgOther}, nil
+		}
 		l, err := decodeLink(payload, k)
 		if err != nil {
 			return event{}, err

@@ -171,6 +171,16 @@ func decodeCases(tb testing.TB) []decodeCase {
 	emptyKind := loMsg
 	emptyKind.Attributes = &rtnetlink.LinkAttributes{Name: "lo", Info: &rtnetlink.LinkInfo{}}
 
+	// A bridge port's state, as the bridge reports it: family AF_BRIDGE,
+	// which rtnetlink does not marshal, and no IFLA_LINKINFO.
+	bridgePort := func(typ uint16) []byte {
+		m := vethMsg
+		m.Attributes = &rtnetlink.LinkAttributes{Name: "veth0", Master: u32p(2), OperationalState: rtnetlink.OperStateUp}
+		b := linkPayload(tb, m, nil)
+		b[0] = unix.AF_BRIDGE
+		return nlMsg(typ, b)
+	}
+
 	newNSID := nlMsg(unix.RTM_NEWNSID, nsidPayload(tb, 4))
 	delNSID := nlMsg(unix.RTM_DELNSID, nsidPayload(tb, 4))
 	loNew := nlMsg(unix.RTM_NEWLINK, linkPayload(tb, loMsg, nil))
@@ -291,6 +301,16 @@ func decodeCases(tb testing.TB) []decodeCase {
 				remote(3, event{typ: msgNewLink, link: loLink}),
 				remote(3, event{typ: msgNewLink, link: vethLink}),
 			},
+		},
+		{
+			// ip link set va nomaster: the bridge's RTM_DELLINK for its
+			// port, then the link's own RTM_NEWLINK.
+			name: "bridge port messages are not link events",
+			b: datagram(
+				bridgePort(unix.RTM_DELLINK),
+				bridgePort(unix.RTM_NEWLINK),
+				vethNew),
+			want: []event{local(event{typ: msgOther}), local(event{typ: msgOther}), local(event{typ: msgNewLink, link: vethLink})},
 		},
 		{
 			name: "unknown message type",
