@@ -58,6 +58,9 @@ type link struct {
 	name   string
 	kind   string
 	oper   uint8
+	// master is the ifindex of the link's master (a bridge, say) in the
+	// same namespace, or 0.
+	master int32
 
 	hasCarrier  bool
 	carrierUp   uint32
@@ -195,6 +198,10 @@ func decodeLink(b []byte, k kinds) (link, error) {
 				}
 				return nil
 			})
+		case unix.IFLA_MASTER:
+			n, err := attrU32(v, "IFLA_MASTER")
+			l.master = int32(n)
+			return err
 		case unix.IFLA_CARRIER_UP_COUNT:
 			n, err := attrU32(v, "IFLA_CARRIER_UP_COUNT")
 			l.carrierUp, l.hasCarrier = n, true

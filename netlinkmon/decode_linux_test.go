@@ -161,6 +161,13 @@ func decodeCases(tb testing.TB) []decodeCase {
 	movedLink := vethLink
 	movedLink.moved, movedLink.newNSID, movedLink.newIfindex = true, 3, 9
 
+	enslavedMsg := vethMsg
+	enslavedAttrs := *vethMsg.Attributes
+	enslavedAttrs.Master = u32p(2)
+	enslavedMsg.Attributes = &enslavedAttrs
+	enslavedLink := vethLink
+	enslavedLink.master = 2
+
 	downMsg := vethMsg
 	downMsg.Flags, downMsg.Change = unix.IFF_BROADCAST|unix.IFF_MULTICAST, unix.IFF_UP
 	downLink := vethLink
@@ -276,6 +283,16 @@ func decodeCases(tb testing.TB) []decodeCase {
 			name: "empty kind is device",
 			b:    nlMsg(unix.RTM_NEWLINK, linkPayload(tb, emptyKind, nil)),
 			want: []event{local(event{typ: msgNewLink, link: link{index: 1, flags: loLink.flags, name: "lo", kind: "device"}})},
+		},
+		{
+			name: "master",
+			b:    nlMsg(unix.RTM_NEWLINK, linkPayload(tb, enslavedMsg, carrier(1, 1))),
+			want: []event{local(event{typ: msgNewLink, link: enslavedLink})},
+		},
+		{
+			name:    "short IFLA_MASTER",
+			b:       nlMsg(unix.RTM_NEWLINK, linkPayload(tb, loMsg, func(ae *netlink.AttributeEncoder) { ae.Uint16(unix.IFLA_MASTER, 2) })),
+			wantBad: 1,
 		},
 		{
 			name: "flags, change and carrier counters",
@@ -507,6 +524,9 @@ func TestDecodeLinkMatchesRtnetlink(t *testing.T) {
 				if a.CarrierDownCount != nil {
 					want.hasCarrier, want.carrierDown = true, *a.CarrierDownCount
 				}
+				if a.Master != nil {
+					want.master = int32(*a.Master)
+				}
 			}
 			got, err := decodeLink(b, make(kinds))
 			if err != nil {
@@ -514,6 +534,11 @@ func TestDecodeLinkMatchesRtnetlink(t *testing.T) {
 			}
 			if diff := cmp.Diff(want, got, cmp.AllowUnexported(link{})); diff != "" {
 				t.Errorf("decodeLink disagrees with rtnetlink (-rtnetlink +decodeLink):\n%s", diff)
+			}
+			// Dumps go through rtnetlink and linkFromMessage: both paths
+			// must make the same link of the same bytes.
+			if diff := cmp.Diff(got, linkFromMessage(&rm, make(kinds)), cmp.AllowUnexported(link{})); diff != "" {
+				t.Errorf("linkFromMessage disagrees with decodeLink (-decodeLink +linkFromMessage):\n%s", diff)
 			}
 		})
 	}
