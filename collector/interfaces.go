@@ -111,14 +111,46 @@ func (c *interfaces) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector.
 func (c *interfaces) Collect(ch chan<- prometheus.Metric) {
 	s := c.src.Snapshot()
-	e := emitter{ch: ch}
 	p := make(pairs)
-	// The snapshot's order already is the cap's; this only guards it.
-	nss := s.Namespaces
+	refs, series, dropped := c.selected(s.Namespaces, p)
+
+	// The registry sorts each family by label values in the order of the
+	// label names (ifindex, interface, netns for most): emitted in that
+	// order, its sort is about linear. Any order is still correct.
+	slices.SortFunc(refs, func(a, b ifaceRef) int {
+		return cmp.Or(strings.Compare(a.ifindex.GetValue(), b.ifindex.GetValue()),
+			strings.Compare(a.name.GetValue(), b.name.GetValue()),
+			strings.Compare(a.netns.GetValue(), b.netns.GetValue()))
+	})
+	e := emitter{ch: ch}
+	emitInterfaces(e, refs, p)
+	e.gaugePairs(interfaceSeriesLimitDesc, float64(c.opts.MaxSeries), nil)
+	e.gaugePairs(interfaceSeriesDroppedDesc, float64(dropped), nil)
+
+	if hit := dropped > 0; c.capped.Swap(hit) != hit {
+		if hit {
+			c.log.Warn("Per-link series over their limit; leaving the rest out until they fit",
+				"limit", c.opts.MaxSeries, "dropped", dropped)
+		} else {
+			c.log.Info("Per-link series back under their limit", "limit", c.opts.MaxSeries, "series", series)
+		}
+	}
+}
+
+// An ifaceRef is a link whose series a scrape returns, with the label
+// pairs of its own.
+type ifaceRef struct {
+	*netlinkmon.Interface
+	netns, ifindex, name *dto.LabelPair
+}
+
+// selected returns the links that pass the filters and fit the limit, with
+// the number of their series and of those left out.
+func (c *interfaces) selected(nss []netlinkmon.Namespace, p pairs) (refs []ifaceRef, series, dropped int) {
+	// The snapshot's order already is the limit's; this only guards it.
 	if !slices.IsSortedFunc(nss, byName) {
 		nss = slices.SortedFunc(slices.Values(nss), byName)
 	}
-	series, dropped := 0, 0
 	for i := range nss {
 		ns := &nss[i]
 		if !selects(c.opts.NetnsInclude, c.opts.NetnsExclude, ns.Name) {
@@ -144,38 +176,44 @@ func (c *interfaces) Collect(ch chan<- prometheus.Metric) {
 				continue
 			}
 			series += n
-			e.iface(iface, name, netns, p)
+			refs = append(refs, ifaceRef{
+				Interface: iface, netns: netns,
+				ifindex: newPair("ifindex", strconv.FormatInt(int64(iface.Index), 10)),
+				name:    newPair("interface", name),
+			})
 		}
 	}
-	e.gaugePairs(interfaceSeriesLimitDesc, float64(c.opts.MaxSeries), nil)
-	e.gaugePairs(interfaceSeriesDroppedDesc, float64(dropped), nil)
-
-	if hit := dropped > 0; c.capped.Swap(hit) != hit {
-		if hit {
-			c.log.Warn("Per-link series over their limit; leaving the rest out until they fit",
-				"limit", c.opts.MaxSeries, "dropped", dropped)
-		} else {
-			c.log.Info("Per-link series back under their limit", "limit", c.opts.MaxSeries, "series", series)
-		}
-	}
+	return refs, series, dropped
 }
 
-// iface emits the series of one link, with labels in name order as sample
-// wants them.
-func (e emitter) iface(i *netlinkmon.Interface, name string, netns *dto.LabelPair, p pairs) {
-	ifindex := newPair("ifindex", strconv.FormatInt(int64(i.Index), 10))
-	iface := newPair("interface", name)
-	base := []*dto.LabelPair{ifindex, iface, netns}
-	e.gaugePairs(interfaceInfoDesc, 1, []*dto.LabelPair{
-		ifindex, iface, p.get("kind", i.Kind), p.get("master", strings.ToValidUTF8(i.Master, "\uFFFD")),
-		netns, p.get("operstate", i.OperState),
-	})
-	e.gaugePairs(interfaceUpDesc, boolValue(i.Up), base)
-	e.gaugePairs(interfaceCarrierDesc, boolValue(i.Carrier), base)
-	e.counterPairs(interfaceCarrierChangesDesc, i.CarrierDown, append([]*dto.LabelPair{p.get("direction", "down")}, base...))
-	e.counterPairs(interfaceCarrierChangesDesc, i.CarrierUp, append([]*dto.LabelPair{p.get("direction", "up")}, base...))
-	if !i.Deleted.IsZero() {
-		e.gaugePairs(interfaceDeletedDesc, unixSeconds(i.Deleted), base)
+// emitInterfaces emits the series of refs family by family, with labels in
+// name order as sample wants them.
+func emitInterfaces(e emitter, refs []ifaceRef, p pairs) {
+	base := make([][]*dto.LabelPair, len(refs))
+	for k, r := range refs {
+		base[k] = []*dto.LabelPair{r.ifindex, r.name, r.netns}
+		e.gaugePairs(interfaceInfoDesc, 1, []*dto.LabelPair{
+			r.ifindex, r.name, p.get("kind", r.Kind), p.get("master", strings.ToValidUTF8(r.Master, "\uFFFD")),
+			r.netns, p.get("operstate", r.OperState),
+		})
+	}
+	for k, r := range refs {
+		e.gaugePairs(interfaceUpDesc, boolValue(r.Up), base[k])
+	}
+	for k, r := range refs {
+		e.gaugePairs(interfaceCarrierDesc, boolValue(r.Carrier), base[k])
+	}
+	down, up := p.get("direction", "down"), p.get("direction", "up")
+	for k, r := range refs {
+		e.counterPairs(interfaceCarrierChangesDesc, r.CarrierDown, append([]*dto.LabelPair{down}, base[k]...))
+	}
+	for k, r := range refs {
+		e.counterPairs(interfaceCarrierChangesDesc, r.CarrierUp, append([]*dto.LabelPair{up}, base[k]...))
+	}
+	for k, r := range refs {
+		if !r.Deleted.IsZero() {
+			e.gaugePairs(interfaceDeletedDesc, unixSeconds(r.Deleted), base[k])
+		}
 	}
 }
 
