@@ -176,10 +176,12 @@ func (c *interfaces) selected(nss []netlinkmon.Namespace, p pairs) (refs []iface
 				continue
 			}
 			series += n
+			// Pods repeat ifindexes and names (lo is 1 in each): shared
+			// pairs save allocations.
 			refs = append(refs, ifaceRef{
 				Interface: iface, netns: netns,
-				ifindex: newPair("ifindex", strconv.FormatInt(int64(iface.Index), 10)),
-				name:    newPair("interface", name),
+				ifindex: p.get("ifindex", strconv.FormatInt(int64(iface.Index), 10)),
+				name:    p.get("interface", name),
 			})
 		}
 	}
@@ -189,30 +191,41 @@ func (c *interfaces) selected(nss []netlinkmon.Namespace, p pairs) (refs []iface
 // emitInterfaces emits the series of refs family by family, with labels in
 // name order as sample wants them.
 func emitInterfaces(e emitter, refs []ifaceRef, p pairs) {
-	base := make([][]*dto.LabelPair, len(refs))
-	for k, r := range refs {
-		base[k] = []*dto.LabelPair{r.ifindex, r.name, r.netns}
-		e.gaugePairs(interfaceInfoDesc, 1, []*dto.LabelPair{
-			r.ifindex, r.name, p.get("kind", r.Kind), p.get("master", strings.ToValidUTF8(r.Master, "\uFFFD")),
-			r.netns, p.get("operstate", r.OperState),
-		})
-	}
-	for k, r := range refs {
-		e.gaugePairs(interfaceUpDesc, boolValue(r.Up), base[k])
-	}
-	for k, r := range refs {
-		e.gaugePairs(interfaceCarrierDesc, boolValue(r.Carrier), base[k])
-	}
+	// The label slices of a link's series: info (6 pairs), the others (3),
+	// carrier changes (4 each), cut from one array.
+	const perRef = 6 + 3 + 4 + 4
+	all := make([]*dto.LabelPair, perRef*len(refs))
 	down, up := p.get("direction", "down"), p.get("direction", "up")
+	type set struct{ info, base, down, up []*dto.LabelPair }
+	sets := make([]set, len(refs))
 	for k, r := range refs {
-		e.counterPairs(interfaceCarrierChangesDesc, r.CarrierDown, append([]*dto.LabelPair{down}, base[k]...))
+		l := all[k*perRef : (k+1)*perRef : (k+1)*perRef]
+		copy(l, []*dto.LabelPair{
+			r.ifindex, r.name, p.get("kind", r.Kind), p.get("master", strings.ToValidUTF8(r.Master, "\uFFFD")), r.netns, p.get("operstate", r.OperState),
+			r.ifindex, r.name, r.netns,
+			down, r.ifindex, r.name, r.netns,
+			up, r.ifindex, r.name, r.netns,
+		})
+		sets[k] = set{info: l[0:6:6], base: l[6:9:9], down: l[9:13:13], up: l[13:17:17]}
+	}
+	for k := range refs {
+		e.gaugePairs(interfaceInfoDesc, 1, sets[k].info)
 	}
 	for k, r := range refs {
-		e.counterPairs(interfaceCarrierChangesDesc, r.CarrierUp, append([]*dto.LabelPair{up}, base[k]...))
+		e.gaugePairs(interfaceUpDesc, boolValue(r.Up), sets[k].base)
+	}
+	for k, r := range refs {
+		e.gaugePairs(interfaceCarrierDesc, boolValue(r.Carrier), sets[k].base)
+	}
+	for k, r := range refs {
+		e.counterPairs(interfaceCarrierChangesDesc, r.CarrierDown, sets[k].down)
+	}
+	for k, r := range refs {
+		e.counterPairs(interfaceCarrierChangesDesc, r.CarrierUp, sets[k].up)
 	}
 	for k, r := range refs {
 		if !r.Deleted.IsZero() {
-			e.gaugePairs(interfaceDeletedDesc, unixSeconds(r.Deleted), base[k])
+			e.gaugePairs(interfaceDeletedDesc, unixSeconds(r.Deleted), sets[k].base)
 		}
 	}
 }
@@ -222,9 +235,8 @@ func selects(include, exclude *regexp.Regexp, name string) bool {
 	return (include == nil || include.MatchString(name)) && (exclude == nil || !exclude.MatchString(name))
 }
 
-func byName(a, b netlinkmon.Namespace) int      { return strings.Compare(a.Name, b.Name) }
-func byIndex(a, b netlinkmon.Interface) int     { return cmp.Compare(a.Index, b.Index) }
-func newPair(name, value string) *dto.LabelPair { return &dto.LabelPair{Name: &name, Value: &value} }
+func byName(a, b netlinkmon.Namespace) int  { return strings.Compare(a.Name, b.Name) }
+func byIndex(a, b netlinkmon.Interface) int { return cmp.Compare(a.Index, b.Index) }
 
 func boolValue(b bool) float64 {
 	if b {
