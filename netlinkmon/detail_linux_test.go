@@ -16,6 +16,7 @@ package netlinkmon
 import (
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
@@ -237,5 +238,13 @@ func TestRegistryLinkDetailDisabled(t *testing.T) {
 				t.Errorf("link %d of %s has detail without LinkDetail", idx, ns.name)
 			}
 		}
+	}
+}
+
+// A linkState with its nil detail pointer stays in the 64-byte size class
+// it had before: without LinkDetail, per-link memory does not grow.
+func TestLinkStateSizeClass(t *testing.T) {
+	if s := unsafe.Sizeof(linkState{}); s > 64 {
+		t.Errorf("linkState is %d bytes, over the 64-byte size class", s)
 	}
 }
