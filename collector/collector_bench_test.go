@@ -74,8 +74,13 @@ func BenchmarkCollect(b *testing.B) {
 // spec's scale: Collect, Gather and text encoding. The spec wants a whole
 // default scrape under 50 ms.
 func BenchmarkScrape(b *testing.B) {
+	benchScrape(b, New(fakeSource(scaleSnapshot(b))))
+}
+
+// benchScrape gathers c and encodes it as text, as a scrape does.
+func benchScrape(b *testing.B, c prometheus.Collector) {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(New(fakeSource(scaleSnapshot(b))))
+	reg.MustRegister(c)
 	b.ReportAllocs()
 	for b.Loop() {
 		mfs, err := reg.Gather()
@@ -123,19 +128,5 @@ func BenchmarkScrapeInterfaces(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(c)
-	b.ReportAllocs()
-	for b.Loop() {
-		mfs, err := reg.Gather()
-		if err != nil {
-			b.Fatal(err)
-		}
-		enc := expfmt.NewEncoder(io.Discard, expfmt.NewFormat(expfmt.TypeTextPlain))
-		for _, mf := range mfs {
-			if err := enc.Encode(mf); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	benchScrape(b, c)
 }

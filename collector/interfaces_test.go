@@ -233,23 +233,7 @@ netlink_interface_series_limit 1
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := testutil.CollectAndCompare(c, strings.NewReader(withHeaders(tt.want))); err != nil {
-				t.Error(err)
-			}
-			problems, err := testutil.CollectAndLint(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range problems {
-				t.Errorf("lint: %s: %s", p.Metric, p.Text)
-			}
-			reg := prometheus.NewPedanticRegistry()
-			if err := reg.Register(c); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := reg.Gather(); err != nil {
-				t.Errorf("pedantic gather: %v", err)
-			}
+			expectCollected(t, c, withHeaders(tt.want))
 		})
 	}
 }

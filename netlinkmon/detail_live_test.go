@@ -66,6 +66,12 @@ func ifacesDiff(name string, want map[string]ifaceView, noCounts ...string) func
 	}
 }
 
+// bridgedLines make a bridge br0 and a veth pair va/vb with va enslaved to
+// it, then run more.
+func bridgedLines(more ...string) []string {
+	return append([]string{"link add br0 type bridge", "link add va type veth peer name vb", "link set va master br0"}, more...)
+}
+
 func detailOptions(retention time.Duration) netlinkmon.Options {
 	opts := dirOptions()
 	opts.LinkDetail = true
@@ -83,14 +89,7 @@ func TestLiveLinkDetail(t *testing.T) {
 	mon := startMonitor(t, detailOptions(time.Minute))
 	waitWatched(t, mon, ns, netlinkmon.SourceDir, promptly)
 
-	testns.IPBatch(t, ns, []string{
-		"link add br0 type bridge",
-		"link add va type veth peer name vb",
-		"link set va master br0",
-		"link set br0 up",
-		"link set va up",
-		"link set vb up",
-	})
+	testns.IPBatch(t, ns, bridgedLines("link set br0 up", "link set va up", "link set vb up"))
 	lo := ifaceView{Kind: "device", OperState: "down"}
 	br0 := ifaceView{Kind: "bridge", OperState: "up", Up: true, Carrier: true}
 	waitFor(t, mon, eventually, "detail of "+ns, ifacesDiff(ns, map[string]ifaceView{
@@ -195,14 +194,7 @@ func TestLiveLinkDetailNamespaceDeath(t *testing.T) {
 	mon := startMonitor(t, detailOptions(time.Minute))
 	waitWatched(t, mon, ns, netlinkmon.SourceDir, promptly)
 
-	testns.IPBatch(t, ns, []string{
-		"link add br0 type bridge",
-		"link add va type veth peer name vb",
-		"link set va master br0",
-		"link set va up",
-		"link set vb up",
-		"link set lo up",
-	})
+	testns.IPBatch(t, ns, bridgedLines("link set va up", "link set vb up", "link set lo up"))
 	lo := ifaceView{Kind: "device", OperState: "unknown", Up: true, Carrier: true}
 	va := ifaceView{Kind: "veth", OperState: "up", Master: "br0", Up: true, Carrier: true, CarrierUp: 1}
 	vb := ifaceView{Kind: "veth", OperState: "up", Up: true, Carrier: true, CarrierUp: 1}

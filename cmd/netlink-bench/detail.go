@@ -108,14 +108,7 @@ func (b *bench) detail(ctx context.Context, bin string) error {
 			return fmt.Errorf("pods not all counted: %w", err)
 		}
 	}
-	s, _, err := on.waitFor(ctx, 250*time.Millisecond, b.cfg.timeout, func(s scrape) bool {
-		_, n := s.sum("netlink_interface_info", mine)
-		return n >= want
-	})
-	if err != nil {
-		b.logf("detail links: %v", err)
-	}
-	_, n := s.sum("netlink_interface_info", mine)
+	_, n := b.waitSeries(ctx, on, "netlink_interface_info", mine, want)
 	b.rep.check(exact, n == want, fmt.Sprintf("detail: links of %d pods (lo, eth0, host veth) and the bridge", pods),
 		fmt.Sprintf("%d/%d", n, want), "exact")
 
@@ -137,14 +130,7 @@ func (b *bench) detail(ctx context.Context, bin string) error {
 		return err
 	}
 	wantDeleted := 3 * pods
-	s, _, err = on.waitFor(ctx, 250*time.Millisecond, b.cfg.timeout, func(s scrape) bool {
-		_, n := s.sum("netlink_interface_deleted_timestamp_seconds", mine)
-		return n >= wantDeleted
-	})
-	if err != nil {
-		b.logf("detail deletions: %v", err)
-	}
-	_, deleted := s.sum("netlink_interface_deleted_timestamp_seconds", mine)
+	s, deleted := b.waitSeries(ctx, on, "netlink_interface_deleted_timestamp_seconds", mine, wantDeleted)
 	b.rep.check(exact, deleted == wantDeleted, fmt.Sprintf("detail: links of %d deleted pods kept for the retention", pods),
 		fmt.Sprintf("%d/%d, %d per-link series", deleted, wantDeleted, perLink(s, mine)), "exact")
 
@@ -158,6 +144,20 @@ func (b *bench) detail(ctx context.Context, bin string) error {
 	b.rep.check(exact, perLink(s, mine) == 5, fmt.Sprintf("detail: deleted links forgotten after --netns.retention=%s", detailRetention),
 		fmt.Sprintf("%d series left (the bridge's) %s after the deaths were seen", perLink(s, mine), fmtDur(time.Since(start))), "5")
 	return nil
+}
+
+// waitSeries waits until e has at least want series of name that keep
+// selects, and returns the last scrape and how many it had.
+func (b *bench) waitSeries(ctx context.Context, e *exporter, name string, keep func(labels) bool, want int) (scrape, int) {
+	s, _, err := e.waitFor(ctx, 250*time.Millisecond, b.cfg.timeout, func(s scrape) bool {
+		_, n := s.sum(name, keep)
+		return n >= want
+	})
+	if err != nil {
+		b.logf("waiting for %d %s: %v", want, name, err)
+	}
+	_, n := s.sum(name, keep)
+	return s, n
 }
 
 func (b *bench) stopOwn(e *exporter, name string) {
