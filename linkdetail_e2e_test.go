@@ -25,6 +25,11 @@ import (
 	"github.com/netlink-exporter/netlink_exporter/internal/testns"
 )
 
+// detailWait bounds waits for the exporter to show what was done: the test
+// checks what it shows, not how fast, and ip(8) itself can wait seconds for
+// the RTNL lock while other tests burst.
+const detailWait = 20 * time.Second
+
 // TestE2ELinkDetail runs the exporter with --links.detail on two namespaces
 // whose links have the same names: one exporter with room for every series,
 // one whose limit leaves some out.
@@ -50,7 +55,7 @@ func TestE2ELinkDetail(t *testing.T) {
 	link := func(ns, name string, kv ...string) map[string]string {
 		return labels(append([]string{"netns", ns, "interface", name}, kv...)...)
 	}
-	wide.waitMetrics(5*time.Second, 10*time.Millisecond, func(m metrics) error {
+	wide.waitMetrics(detailWait, 10*time.Millisecond, func(m metrics) error {
 		c := checker{m: m}
 		c.want("netlink_interface_info", link(ns1, "va", "kind", "veth", "master", "br0", "operstate", "up"), 1)
 		c.want("netlink_interface_info", link(ns1, "br0", "kind", "bridge", "master", ""), 1)
@@ -74,7 +79,7 @@ func TestE2ELinkDetail(t *testing.T) {
 
 	// The peer's toggles are va's carrier transitions, in ns1 only.
 	testns.IPBatch(t, ns1, []string{"link set vb down", "link set vb up"})
-	wide.waitMetrics(5*time.Second, 10*time.Millisecond, func(m metrics) error {
+	wide.waitMetrics(detailWait, 10*time.Millisecond, func(m metrics) error {
 		c := checker{m: m}
 		c.want("netlink_interface_carrier_changes_total", link(ns1, "va", "direction", "up"), 2)
 		c.want("netlink_interface_carrier_changes_total", link(ns1, "va", "direction", "down"), 1)
@@ -82,7 +87,7 @@ func TestE2ELinkDetail(t *testing.T) {
 		return c.err()
 	})
 
-	capped.waitMetrics(5*time.Second, 10*time.Millisecond, func(m metrics) error {
+	capped.waitMetrics(detailWait, 10*time.Millisecond, func(m metrics) error {
 		c := checker{m: m}
 		c.want("netlink_interface_series_limit", nil, 12)
 		c.want("netlink_interface_series_dropped", nil, 5)
@@ -96,7 +101,7 @@ func TestE2ELinkDetail(t *testing.T) {
 	// their deletion, for the retention.
 	testns.IP(t, "-n", ns1, "link", "del", "va")
 	deleted := time.Now()
-	m, _ := wide.waitMetrics(5*time.Second, 10*time.Millisecond, func(m metrics) error {
+	m, _ := wide.waitMetrics(detailWait, 10*time.Millisecond, func(m metrics) error {
 		c := checker{m: m}
 		for _, name := range []string{"va", "vb"} {
 			c.want("netlink_interface_info", link(ns1, name, "kind", "veth"), 1)
@@ -110,7 +115,7 @@ func TestE2ELinkDetail(t *testing.T) {
 	if ts, _ := m.value("netlink_interface_deleted_timestamp_seconds", link(ns1, "va")); time.Unix(int64(ts), 0).Before(deleted.Add(-time.Minute)) {
 		t.Errorf("va deleted at %v, want about %v", time.Unix(int64(ts), 0), deleted)
 	}
-	wide.waitMetrics(retention+5*time.Second, 50*time.Millisecond, func(m metrics) error {
+	wide.waitMetrics(retention+detailWait, 50*time.Millisecond, func(m metrics) error {
 		if s := append(m.series(link(ns1, "va")), m.series(link(ns1, "vb"))...); len(s) != 0 {
 			return fmt.Errorf("deleted links still have series %v", s)
 		}
@@ -121,7 +126,7 @@ func TestE2ELinkDetail(t *testing.T) {
 	})
 
 	// br0 alone fits the limit once the deleted links are forgotten.
-	capped.waitMetrics(retention+5*time.Second, 50*time.Millisecond, func(m metrics) error {
+	capped.waitMetrics(retention+detailWait, 50*time.Millisecond, func(m metrics) error {
 		c := checker{m: m}
 		c.want("netlink_interface_series_dropped", nil, 0)
 		return c.err()
