@@ -18,6 +18,7 @@ import (
 	"math"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -30,6 +31,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
+	"github.com/netlink-exporter/netlink_exporter/collector"
 	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
 )
 
@@ -45,6 +47,7 @@ type config struct {
 	disableExporterMetrics bool
 	maxRequests            int
 	monitor                netlinkmon.Options
+	interfaces             collector.InterfaceOptions
 	web                    *web.FlagConfig
 	log                    *promslog.Config
 }
@@ -83,6 +86,8 @@ func parseFlags(args []string) (config, error) {
 		"Receive buffer of the netlink event socket, in bytes (plain integer) or with a unit (32MiB). Too small loses events in bursts; they are recovered by a resync.").
 		Default(units.Base2Bytes(netlinkmon.DefaultReceiveBufferSize).String()).SetValue(&receiveBuffer)
 
+	detail := addDetailFlags(app)
+
 	webConfig := kingpinflag.AddFlags(app, defaultAddress)
 	logConfig := &promslog.Config{}
 	promslogflag.AddFlags(app, logConfig)
@@ -102,9 +107,11 @@ func parseFlags(args []string) (config, error) {
 			RescanInterval:    *rescanInterval,
 			Retention:         *retention,
 			ReceiveBufferSize: int(receiveBuffer),
+			LinkDetail:        *detail.enabled,
 		},
-		web: webConfig,
-		log: logConfig,
+		interfaces: detail.options(),
+		web:        webConfig,
+		log:        logConfig,
 	}
 	return cfg, cfg.validate()
 }
@@ -132,6 +139,9 @@ func (c *config) validate() error {
 	}
 	if n := c.monitor.ReceiveBufferSize; n <= 0 {
 		return fmt.Errorf("--netlink.receive-buffer-size: must be positive, got %d", n)
+	}
+	if n := c.interfaces.MaxSeries; n <= 0 {
+		return fmt.Errorf("--links.detail.max-series: must be positive, got %d", n)
 	}
 	// exporter-toolkit would read the file only once the netlink monitor
 	// is up and the port bound; a bad one must fail before, and name it.
@@ -217,4 +227,71 @@ func (v namedValue) IsBoolFlag() bool {
 func (v namedValue) IsCumulative() bool {
 	r, ok := v.Value.(interface{ IsCumulative() bool })
 	return ok && r.IsCumulative()
+}
+
+// defaultDetailMaxSeries is about 660 pods of three links each, several
+// times what a Kubernetes node runs.
+const defaultDetailMaxSeries = 10000
+
+// detailFlags are the flags of the opt-in per-link series.
+type detailFlags struct {
+	enabled                    *bool
+	netnsInclude, netnsExclude anchoredRegexp
+	linkInclude, linkExclude   anchoredRegexp
+	maxSeries                  *int
+}
+
+func addDetailFlags(app *kingpin.Application) *detailFlags {
+	f := &detailFlags{}
+	f.enabled = app.Flag("links.detail",
+		"Export per-link series (netlink_interface_*), about 5 per link, for the links that the --links.detail.* regular expressions select, and for deleted ones during --netns.retention.").
+		Bool()
+	app.Flag("links.detail.netns-include",
+		"Regular expression (anchored) of the namespace names whose links --links.detail exports.").
+		Default(".*").SetValue(&f.netnsInclude)
+	app.Flag("links.detail.netns-exclude",
+		"Regular expression (anchored) of namespace names whose links --links.detail leaves out; wins over the include.").
+		SetValue(&f.netnsExclude)
+	app.Flag("links.detail.link-include",
+		"Regular expression (anchored) of the link names that --links.detail exports.").
+		Default(".*").SetValue(&f.linkInclude)
+	app.Flag("links.detail.link-exclude",
+		"Regular expression (anchored) of link names that --links.detail leaves out; wins over the include.").
+		SetValue(&f.linkExclude)
+	f.maxSeries = app.Flag("links.detail.max-series",
+		"Most per-link series a scrape returns. Links past it, by namespace name then ifindex, are left out; netlink_interface_series_dropped says how many series, and the log says when it starts and stops.").
+		Default(strconv.Itoa(defaultDetailMaxSeries)).Int()
+	return f
+}
+
+func (f *detailFlags) options() collector.InterfaceOptions {
+	return collector.InterfaceOptions{
+		NetnsInclude: f.netnsInclude.re, NetnsExclude: f.netnsExclude.re,
+		LinkInclude: f.linkInclude.re, LinkExclude: f.linkExclude.re,
+		MaxSeries: *f.maxSeries,
+	}
+}
+
+// An anchoredRegexp is a flag value matched against whole names, as
+// Prometheus relabeling does: "eth" does not match "eth0". Unset, re is
+// nil.
+type anchoredRegexp struct {
+	re *regexp.Regexp
+}
+
+func (a *anchoredRegexp) Set(s string) error {
+	re, err := regexp.Compile("^(?:" + s + ")$")
+	if err != nil {
+		return fmt.Errorf("invalid regular expression: %w", err)
+	}
+	a.re = re
+	return nil
+}
+
+func (a *anchoredRegexp) String() string {
+	if a.re == nil {
+		return ""
+	}
+	s := a.re.String()
+	return s[len("^(?:") : len(s)-len(")$")]
 }

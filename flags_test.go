@@ -14,6 +14,7 @@
 package main
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -122,6 +123,13 @@ func TestParseFlagsErrors(t *testing.T) {
 		{"--log.format=xml", "--log.format"},
 		{"--netns.banana=1", "--netns.banana"},
 		{"--web.config.file=/nonexistent/web.yml", "--web.config.file"},
+		{"--links.detail.netns-include=(", "--links.detail.netns-include"},
+		{"--links.detail.netns-exclude=[z-a]", "--links.detail.netns-exclude"},
+		{"--links.detail.link-include=a**", "--links.detail.link-include"},
+		{"--links.detail.link-exclude=(?<x)", "--links.detail.link-exclude"},
+		{"--links.detail.max-series=0", "--links.detail.max-series"},
+		{"--links.detail.max-series=-1", "--links.detail.max-series"},
+		{"--links.detail.max-series=lots", "--links.detail.max-series"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.arg, func(t *testing.T) {
@@ -131,6 +139,84 @@ func TestParseFlagsErrors(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.flag) {
 				t.Errorf("error %q does not name %s", err, tt.flag)
+			}
+		})
+	}
+}
+
+// Per-link detail is off by default; its regular expressions match whole
+// names, and an unset exclusion excludes nothing.
+func TestParseDetailFlags(t *testing.T) {
+	type match struct{ netns, link string }
+	tests := []struct {
+		name    string
+		args    []string
+		enabled bool
+		max     int
+		// selected and left are namespace and link names that the
+		// options select and leave out.
+		selected, left []match
+	}{
+		{
+			name: "defaults", max: 10000,
+			selected: []match{{"host", "lo"}, {"cni-1", "eth0"}, {"", ""}},
+		},
+		{
+			name:    "enabled with a limit",
+			args:    []string{"--links.detail", "--links.detail.max-series=50"},
+			enabled: true, max: 50,
+			selected: []match{{"host", "eth0"}},
+		},
+		{
+			name:     "anchored includes",
+			args:     []string{"--links.detail.netns-include=cni-.*", "--links.detail.link-include=eth"},
+			max:      10000,
+			selected: []match{{"cni-1", "eth"}},
+			left:     []match{{"host", "eth"}, {"xcni-1", "eth"}, {"cni-1", "eth0"}, {"cni-1", "veth"}},
+		},
+		{
+			name: "exclusions win",
+			args: []string{
+				"--links.detail.netns-include=.*", "--links.detail.netns-exclude=host|kube-.*",
+				"--links.detail.link-exclude=lo",
+			},
+			max:      10000,
+			selected: []match{{"cni-1", "eth0"}, {"cni-1", "lo0"}, {"hostx", "eth0"}},
+			left:     []match{{"host", "eth0"}, {"kube-a", "eth0"}, {"cni-1", "lo"}},
+		},
+		{
+			name:     "an empty include selects only empty names",
+			args:     []string{"--links.detail.link-include="},
+			max:      10000,
+			selected: []match{{"host", ""}},
+			left:     []match{{"host", "lo"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parseFlags(tt.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.monitor.LinkDetail != tt.enabled || cfg.interfaces.MaxSeries != tt.max {
+				t.Errorf("enabled %v, max series %d; want %v, %d", cfg.monitor.LinkDetail, cfg.interfaces.MaxSeries, tt.enabled, tt.max)
+			}
+			o := cfg.interfaces
+			sel := func(m match) bool {
+				ok := func(in, ex *regexp.Regexp, s string) bool {
+					return (in == nil || in.MatchString(s)) && (ex == nil || !ex.MatchString(s))
+				}
+				return ok(o.NetnsInclude, o.NetnsExclude, m.netns) && ok(o.LinkInclude, o.LinkExclude, m.link)
+			}
+			for _, m := range tt.selected {
+				if !sel(m) {
+					t.Errorf("%+v left out, want it selected", m)
+				}
+			}
+			for _, m := range tt.left {
+				if sel(m) {
+					t.Errorf("%+v selected, want it left out", m)
+				}
 			}
 		})
 	}

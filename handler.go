@@ -36,6 +36,17 @@ func newHandler(cfg config, src collector.Source, logger *slog.Logger) (http.Han
 	if err := register(reg, collector.New(src), versioncollector.NewCollector(exporterName)); err != nil {
 		return nil, err
 	}
+	if cfg.monitor.LinkDetail {
+		opts := cfg.interfaces
+		opts.Logger = logger
+		c, err := collector.NewInterfaces(src, opts)
+		if err != nil {
+			return nil, fmt.Errorf("per-link series: %w", err)
+		}
+		if err := register(reg, c); err != nil {
+			return nil, err
+		}
+	}
 
 	opts := promhttp.HandlerOpts{
 		ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),

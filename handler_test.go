@@ -33,6 +33,10 @@ func (fakeSource) Snapshot() netlinkmon.Snapshot {
 			Name: "host", Inode: 4026531840, NSID: netlinkmon.NoNSID, Source: netlinkmon.SourceSelf, Alive: true,
 			Kinds: []netlinkmon.KindCounters{{Kind: "veth", Creations: 2}},
 			Links: []netlinkmon.LinkCount{{Kind: "veth", OperState: "up", Count: 2}},
+			Interfaces: []netlinkmon.Interface{
+				{Index: 2, Name: "eth0", Kind: "veth", OperState: "up", Up: true, Carrier: true},
+				{Index: 3, Name: "veth9", Kind: "veth", OperState: "up", Up: true, Carrier: true},
+			},
 		}},
 		Discoveries: 1,
 	}
@@ -88,6 +92,21 @@ func TestHandler(t *testing.T) {
 			name: "landing page", path: "/", wantCode: http.StatusOK,
 			want:    []string{"netlink_exporter", `href="/metrics"`},
 			notWant: []string{"debug/pprof"},
+		},
+		{
+			name: "no per-link series by default", path: "/metrics", wantCode: http.StatusOK,
+			notWant: []string{"netlink_interface_"},
+		},
+		{
+			name: "per-link series", args: []string{"--links.detail", "--links.detail.link-exclude=veth.*", "--links.detail.max-series=7"},
+			path: "/metrics", wantCode: http.StatusOK,
+			want: []string{
+				`netlink_interface_info{ifindex="2",interface="eth0",kind="veth",master="",netns="host",operstate="up"} 1`,
+				`netlink_interface_up{ifindex="2",interface="eth0",netns="host"} 1`,
+				"netlink_interface_series_limit 7",
+				"netlink_interface_series_dropped 0",
+			},
+			notWant: []string{`interface="veth9"`},
 		},
 		{name: "healthy", path: "/-/healthy", wantCode: http.StatusOK, want: []string{"Healthy"}},
 		{name: "unknown path", path: "/nope", wantCode: http.StatusNotFound},

@@ -74,8 +74,13 @@ func BenchmarkCollect(b *testing.B) {
 // spec's scale: Collect, Gather and text encoding. The spec wants a whole
 // default scrape under 50 ms.
 func BenchmarkScrape(b *testing.B) {
+	benchScrape(b, New(fakeSource(scaleSnapshot(b))))
+}
+
+// benchScrape gathers c and encodes it as text, as a scrape does.
+func benchScrape(b *testing.B, c prometheus.Collector) {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(New(fakeSource(scaleSnapshot(b))))
+	reg.MustRegister(c)
 	b.ReportAllocs()
 	for b.Loop() {
 		mfs, err := reg.Gather()
@@ -89,4 +94,39 @@ func BenchmarkScrape(b *testing.B) {
 			}
 		}
 	}
+}
+
+// podSnapshot is a node with pods (a namespace with lo and eth0), their
+// veth peers in the host on a bridge, with per-link detail.
+func podSnapshot(pods int) netlinkmon.Snapshot {
+	host := netlinkmon.Namespace{Name: "host", Alive: true, Interfaces: []netlinkmon.Interface{
+		{Index: 1, Name: "lo", Kind: "device", OperState: "unknown", Up: true, Carrier: true},
+		{Index: 2, Name: "cni0", Kind: "bridge", OperState: "up", Up: true, Carrier: true},
+	}}
+	snap := netlinkmon.Snapshot{}
+	for i := range pods {
+		host.Interfaces = append(host.Interfaces, netlinkmon.Interface{
+			Index: int32(3 + i), Name: fmt.Sprintf("veth%08x", i), Kind: "veth", OperState: "up",
+			Master: "cni0", Up: true, Carrier: true, CarrierUp: 1,
+		})
+		snap.Namespaces = append(snap.Namespaces, netlinkmon.Namespace{
+			Name: fmt.Sprintf("cni-%08x", i), Alive: true,
+			Interfaces: []netlinkmon.Interface{
+				{Index: 1, Name: "lo", Kind: "device", OperState: "unknown", Up: true, Carrier: true},
+				{Index: 3, Name: "eth0", Kind: "veth", OperState: "up", Up: true, Carrier: true, CarrierUp: 1},
+			},
+		})
+	}
+	snap.Namespaces = append(snap.Namespaces, host)
+	return snap
+}
+
+// BenchmarkScrapeInterfaces measures what the per-link series of 1,000
+// pods add to a scrape: Collect, Gather and text encoding.
+func BenchmarkScrapeInterfaces(b *testing.B) {
+	c, err := NewInterfaces(fakeSource(podSnapshot(1000)), InterfaceOptions{MaxSeries: 1 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchScrape(b, c)
 }

@@ -188,24 +188,32 @@ func TestCollect(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := New(fakeSource(tt.snap))
-			if err := testutil.CollectAndCompare(c, strings.NewReader(tt.want)); err != nil {
-				t.Error(err)
-			}
-			problems, err := testutil.CollectAndLint(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range problems {
-				t.Errorf("lint: %s: %s", p.Metric, p.Text)
-			}
-			reg := prometheus.NewPedanticRegistry()
-			if err := reg.Register(c); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := reg.Gather(); err != nil {
-				t.Errorf("pedantic gather: %v", err)
-			}
+			expectCollected(t, c, tt.want)
 		})
+	}
+}
+
+// expectCollected checks that c collects exactly want, in the text format,
+// that its metrics pass the linter, and that a pedantic registry takes
+// them.
+func expectCollected(t *testing.T, c prometheus.Collector, want string) {
+	t.Helper()
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+	problems, err := testutil.CollectAndLint(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("lint: %s: %s", p.Metric, p.Text)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Gather(); err != nil {
+		t.Errorf("pedantic gather: %v", err)
 	}
 }
 

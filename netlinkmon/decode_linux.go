@@ -58,6 +58,9 @@ type link struct {
 	name   string
 	kind   string
 	oper   uint8
+	// master is the ifindex of the link's master (a bridge, say) in the
+	// same namespace, or 0.
+	master int32
 
 	hasCarrier  bool
 	carrierUp   uint32
@@ -134,6 +137,12 @@ func decodeDatagram(evs []event, b, oob []byte, k kinds) ([]event, int) {
 func decodeMessage(typ uint16, payload []byte, k kinds) (event, error) {
 	switch typ {
 	case unix.RTM_NEWLINK, unix.RTM_DELLINK:
+		if len(payload) > 0 && payload[0] != unix.AF_UNSPEC {
+			// The bridge reports its ports' state on the same group, as
+			// RTM_NEWLINK and RTM_DELLINK of family AF_BRIDGE: a port
+			// removed from its bridge is not a link deleted.
+			return event{typ: msgOther}, nil
+		}
 		l, err := decodeLink(payload, k)
 		if err != nil {
 			return event{}, err
@@ -189,6 +198,10 @@ func decodeLink(b []byte, k kinds) (link, error) {
 				}
 				return nil
 			})
+		case unix.IFLA_MASTER:
+			n, err := attrU32(v, "IFLA_MASTER")
+			l.master = int32(n)
+			return err
 		case unix.IFLA_CARRIER_UP_COUNT:
 			n, err := attrU32(v, "IFLA_CARRIER_UP_COUNT")
 			l.carrierUp, l.hasCarrier = n, true

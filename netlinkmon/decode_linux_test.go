@@ -161,6 +161,13 @@ func decodeCases(tb testing.TB) []decodeCase {
 	movedLink := vethLink
 	movedLink.moved, movedLink.newNSID, movedLink.newIfindex = true, 3, 9
 
+	enslavedMsg := vethMsg
+	enslavedAttrs := *vethMsg.Attributes
+	enslavedAttrs.Master = u32p(2)
+	enslavedMsg.Attributes = &enslavedAttrs
+	enslavedLink := vethLink
+	enslavedLink.master = 2
+
 	downMsg := vethMsg
 	downMsg.Flags, downMsg.Change = unix.IFF_BROADCAST|unix.IFF_MULTICAST, unix.IFF_UP
 	downLink := vethLink
@@ -170,6 +177,16 @@ func decodeCases(tb testing.TB) []decodeCase {
 	// A link whose LinkInfo has an empty kind: "device" too.
 	emptyKind := loMsg
 	emptyKind.Attributes = &rtnetlink.LinkAttributes{Name: "lo", Info: &rtnetlink.LinkInfo{}}
+
+	// A bridge port's state, as the bridge reports it: family AF_BRIDGE,
+	// which rtnetlink does not marshal, and no IFLA_LINKINFO.
+	bridgePort := func(typ uint16) []byte {
+		m := vethMsg
+		m.Attributes = &rtnetlink.LinkAttributes{Name: "veth0", Master: u32p(2), OperationalState: rtnetlink.OperStateUp}
+		b := linkPayload(tb, m, nil)
+		b[0] = unix.AF_BRIDGE
+		return nlMsg(typ, b)
+	}
 
 	newNSID := nlMsg(unix.RTM_NEWNSID, nsidPayload(tb, 4))
 	delNSID := nlMsg(unix.RTM_DELNSID, nsidPayload(tb, 4))
@@ -268,6 +285,16 @@ func decodeCases(tb testing.TB) []decodeCase {
 			want: []event{local(event{typ: msgNewLink, link: link{index: 1, flags: loLink.flags, name: "lo", kind: "device"}})},
 		},
 		{
+			name: "master",
+			b:    nlMsg(unix.RTM_NEWLINK, linkPayload(tb, enslavedMsg, carrier(1, 1))),
+			want: []event{local(event{typ: msgNewLink, link: enslavedLink})},
+		},
+		{
+			name:    "short IFLA_MASTER",
+			b:       nlMsg(unix.RTM_NEWLINK, linkPayload(tb, loMsg, func(ae *netlink.AttributeEncoder) { ae.Uint16(unix.IFLA_MASTER, 2) })),
+			wantBad: 1,
+		},
+		{
 			name: "flags, change and carrier counters",
 			b:    nlMsg(unix.RTM_NEWLINK, linkPayload(tb, downMsg, carrier(4, 7))),
 			want: []event{local(event{typ: msgNewLink, link: downLink})},
@@ -291,6 +318,16 @@ func decodeCases(tb testing.TB) []decodeCase {
 				remote(3, event{typ: msgNewLink, link: loLink}),
 				remote(3, event{typ: msgNewLink, link: vethLink}),
 			},
+		},
+		{
+			// ip link set va nomaster: the bridge's RTM_DELLINK for its
+			// port, then the link's own RTM_NEWLINK.
+			name: "bridge port messages are not link events",
+			b: datagram(
+				bridgePort(unix.RTM_DELLINK),
+				bridgePort(unix.RTM_NEWLINK),
+				vethNew),
+			want: []event{local(event{typ: msgOther}), local(event{typ: msgOther}), local(event{typ: msgNewLink, link: vethLink})},
 		},
 		{
 			name: "unknown message type",
@@ -487,6 +524,9 @@ func TestDecodeLinkMatchesRtnetlink(t *testing.T) {
 				if a.CarrierDownCount != nil {
 					want.hasCarrier, want.carrierDown = true, *a.CarrierDownCount
 				}
+				if a.Master != nil {
+					want.master = int32(*a.Master)
+				}
 			}
 			got, err := decodeLink(b, make(kinds))
 			if err != nil {
@@ -494,6 +534,11 @@ func TestDecodeLinkMatchesRtnetlink(t *testing.T) {
 			}
 			if diff := cmp.Diff(want, got, cmp.AllowUnexported(link{})); diff != "" {
 				t.Errorf("decodeLink disagrees with rtnetlink (-rtnetlink +decodeLink):\n%s", diff)
+			}
+			// Dumps go through rtnetlink and linkFromMessage: both paths
+			// must make the same link of the same bytes.
+			if diff := cmp.Diff(got, linkFromMessage(&rm, make(kinds)), cmp.AllowUnexported(link{})); diff != "" {
+				t.Errorf("linkFromMessage disagrees with decodeLink (-decodeLink +linkFromMessage):\n%s", diff)
 			}
 		})
 	}

@@ -23,5 +23,6 @@
 // one request: either would keep a dead namespace, and its devices, alive.
 //
 // Callers read the counters through Snapshot. The package has no Prometheus
-// dependency.
+// dependency. With Options.LinkDetail, snapshots also carry each link's
+// detail (Namespace.Interfaces), which costs memory per link.
 package netlinkmon

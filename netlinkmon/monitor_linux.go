@@ -97,6 +97,9 @@ func Start(ctx context.Context, opts Options) (*Monitor, error) {
 		failed:  make(map[uint64]time.Time),
 	}
 	m.reg.log = m.log
+	if opts.LinkDetail {
+		m.reg.enableDetail()
+	}
 	// The event socket opens first, so that nothing between the baseline
 	// dumps and the first read is missed.
 	if m.events, err = openEventSocket(opts.ReceiveBufferSize); err != nil {

@@ -31,6 +31,8 @@ type linkState struct {
 	// registration of a link moved in, say. Until the next batch is applied
 	// the link is not counted, so that such an event can say how it came.
 	dumped uint64
+	// detail is set with Options.LinkDetail; see keepDetail.
+	detail *linkDetail
 }
 
 // A tombstone is a link that a dump found gone.
@@ -89,6 +91,11 @@ type namespace struct {
 	links    map[int32]*linkState
 	gone     map[int32]tombstone
 	counters map[string]*KindCounters
+
+	// detail keeps per-link detail (Options.LinkDetail), and former the
+	// final detail of the links that left, by ifindex.
+	detail bool
+	former map[int32]formerLink
 }
 
 func newNamespace(nsid int32) *namespace {
@@ -176,6 +183,7 @@ func (ns *namespace) delLink(l *link, now time.Time) {
 	}
 	ns.update(st, l)
 	ns.departed(st.kind, l.moved)
+	ns.keepFormer(l.index, st, now)
 	delete(ns.links, l.index)
 }
 
@@ -236,6 +244,9 @@ func (ns *namespace) update(st *linkState, l *link) {
 		}
 	}
 	st.name, st.kind, st.flags, st.oper = l.name, l.kind, l.flags, l.oper
+	if ns.detail {
+		ns.keepDetail(st, l)
+	}
 }
 
 // countFlags counts each IFF bit that differs between old and new. The
@@ -298,6 +309,7 @@ func (ns *namespace) reconcile(dump []link, count bool, now time.Time, batch uin
 				ns.kind(st.kind).Creations++
 			}
 			ns.gone[idx] = tombstone{at: now, kind: st.kind, dumped: batch}
+			ns.keepFormer(idx, st, now)
 			ns.lastEvent = now
 		}
 		delete(ns.links, idx)
@@ -342,6 +354,7 @@ func (ns *namespace) die(now time.Time) {
 			c.Creations++
 		}
 		c.Deletions++
+		ns.keepFormer(idx, st, now)
 		delete(ns.links, idx)
 	}
 	for _, t := range ns.gone {

@@ -71,6 +71,8 @@ type registry struct {
 	// found then are not new.
 	counting  bool
 	retention time.Duration
+	// detail keeps per-link detail; see enableDetail.
+	detail bool
 
 	discoveries uint64
 	removals    uint64
@@ -193,6 +195,7 @@ func (r *registry) lookup(ev *event, now time.Time) (*namespace, bool) {
 // start-up.
 func (r *registry) add(nsid int32, now time.Time) *namespace {
 	ns := newNamespace(nsid)
+	ns.detail = r.detail
 	if r.counting {
 		r.seedAfter(ns, now)
 	}
@@ -354,8 +357,10 @@ func (r *registry) prune(now time.Time) {
 		}
 	}
 	r.self.expireTombstones(now)
+	r.self.expireFormer(now, r.retention)
 	for _, ns := range r.byNSID {
 		ns.expireTombstones(now)
+		ns.expireFormer(now, r.retention)
 	}
 }
 

@@ -160,6 +160,9 @@ func linkFromMessage(m *rtnetlink.LinkMessage, k kinds) link {
 	if a.Info != nil {
 		l.kind = k.intern([]byte(a.Info.Kind))
 	}
+	if a.Master != nil {
+		l.master = int32(*a.Master)
+	}
 	if a.CarrierUpCount != nil && a.CarrierDownCount != nil {
 		l.hasCarrier = true
 		l.carrierUp, l.carrierDown = *a.CarrierUpCount, *a.CarrierDownCount

@@ -54,7 +54,11 @@ func (r *registry) snapshot(now time.Time) Snapshot {
 		if !ns.alive && now.Sub(ns.died) >= r.retention {
 			continue
 		}
-		s.Namespaces = append(s.Namespaces, ns.snapshot())
+		out := ns.snapshot()
+		if r.detail {
+			out.Interfaces = ns.interfaces(now, r.retention)
+		}
+		s.Namespaces = append(s.Namespaces, out)
 	}
 	slices.SortFunc(s.Namespaces, func(a, b Namespace) int { return strings.Compare(a.Name, b.Name) })
 	return s

@@ -104,6 +104,7 @@ func (b *bench) run(ctx context.Context) error {
 		{"prompt", b.prompt},
 		{"scale", b.scale},
 		{"churn", func(ctx context.Context) error { return b.churn(ctx, bin) }},
+		{"detail", func(ctx context.Context) error { return b.detail(ctx, bin) }},
 		{"burst", b.burst},
 		{"parallel", b.parallel},
 	}

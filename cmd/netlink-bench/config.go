@@ -40,6 +40,7 @@ type config struct {
 	promptProbes  int
 	overrun       bool
 	overrunBuffer string
+	detailPods    int
 	timeout       time.Duration // per wait
 }
 
@@ -57,7 +58,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
 	fs.StringVar(&c.exporter, "exporter", "", "prebuilt netlink_exporter binary (default: go build the module that holds the working directory)")
 	fs.BoolVar(&c.strict, "strict", false, "make failed performance bars fail the exit code too")
-	fs.BoolVar(&c.quick, "quick", false, "smoke run for CI: 1000 pairs, 3 repeats, 5x100 parallel, 100 namespaces, 50 churn cycles")
+	fs.BoolVar(&c.quick, "quick", false, "smoke run for CI: 1000 pairs, 3 repeats, 5x100 parallel, 100 namespaces, 50 churn cycles, 100 detail pods")
 	fs.IntVar(&c.pairs, "pairs", 2000, "veth pairs per burst")
 	fs.IntVar(&c.repeats, "repeats", 3, "burst repetitions")
 	fs.IntVar(&c.parallelNS, "parallel-ns", 20, "namespaces bursting at once")
@@ -71,6 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.promptProbes, "prompt-probes", 10, "single link creations timed until they show on /metrics")
 	fs.BoolVar(&c.overrun, "overrun", true, "also run a burst against a second exporter with a tiny receive buffer")
 	fs.StringVar(&c.overrunBuffer, "overrun-buffer", "4096", "--netlink.receive-buffer-size of the overrun exporter")
+	fs.IntVar(&c.detailPods, "detail-pods", 1000, "pods (a namespace with lo and a veth to a host bridge) of the --links.detail stage; 0 skips it")
 	fs.DurationVar(&c.timeout, "timeout", 60*time.Second, "longest wait for any one condition")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -90,6 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			{"pairs", &c.pairs, 1000}, {"repeats", &c.repeats, 3},
 			{"parallel-ns", &c.parallelNS, 5}, {"parallel-pairs", &c.parallelPairs, 100},
 			{"scale-ns", &c.scaleNS, 100}, {"churn", &c.churn, 50},
+			{"detail-pods", &c.detailPods, 100},
 		} {
 			if !set[q.name] {
 				*q.p = q.v
@@ -114,6 +117,8 @@ func (c config) validate() error {
 		return fmt.Errorf("-pin-ns: must be between 0 and -scale-ns (%d), got %d", c.scaleNS, c.pinNS)
 	case c.churn < 0:
 		return fmt.Errorf("-churn: must not be negative, got %d", c.churn)
+	case c.detailPods < 0:
+		return fmt.Errorf("-detail-pods: must not be negative, got %d", c.detailPods)
 	case c.timeout <= 0:
 		return errors.New("-timeout: must be positive")
 	case c.churnRetain <= 0:
