@@ -86,6 +86,7 @@ func delL(l link) nsOp   { return func(ns *namespace) { ns.delLink(&l, t0) } }
 func baseline(ls ...link) nsOp {
 	return func(ns *namespace) { ns.reconcile(ls, false, t0, 1) }
 }
+
 // dumpOf is a counted dump applied in batch, as the first dump of a
 // namespace found after the start is.
 func dumpOf(batch uint64, ls ...link) nsOp {
