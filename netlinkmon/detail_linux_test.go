@@ -90,6 +90,22 @@ func TestRegistryLinkDetail(t *testing.T) {
 			}},
 		},
 		{
+			// A dump read before the link's registration found it after
+			// it flapped: the flaps since the registration count.
+			name: "carrier transitions since a registration older than the dump",
+			run: func(r *registry) {
+				r.nextBatch()
+				seedHost(r, named(withCarrier(lk(7, "veth", ifRunning), 2, 2), "v0"))
+				applyAt(r, time.Second, hostEvs(
+					hostNew(named(withCarrier(lk(7, "veth", ifDown), 0, 1), "v0")),
+					hostNew(withChange(named(withCarrier(lk(7, "veth", ifRunning), 2, 2), "v0"), 0)),
+				))
+			},
+			want: []Interface{{
+				Index: 7, Name: "v0", Kind: "veth", OperState: "up", Up: true, Carrier: true, CarrierUp: 2, CarrierDown: 1,
+			}},
+		},
+		{
 			name: "admin up without carrier",
 			run:  func(r *registry) { seedHost(r, withOper(named(lk(3, "veth", ifUp), "v1"), 3)) },
 			want: []Interface{{Index: 3, Name: "v1", Kind: "veth", OperState: "lowerlayerdown", Up: true}},

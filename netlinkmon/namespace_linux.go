@@ -225,6 +225,9 @@ func (ns *namespace) carrierSinceArrival(st *linkState, l *link) {
 	if st.carrierDown > l.carrierDown {
 		c.CarrierDown += uint64(st.carrierDown - l.carrierDown)
 	}
+	if d := st.detail; d != nil {
+		d.baseUp, d.baseDown = min(d.baseUp, l.carrierUp), min(d.baseDown, l.carrierDown)
+	}
 }
 
 // update copies l into st and counts carrier transitions from the kernel's
