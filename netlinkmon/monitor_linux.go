@@ -176,6 +176,7 @@ func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-c
 	defer m.closeSockets()
 	defer m.wg.Wait()
 	defer m.cancel()
+	defer m.reg.feed.Stop()
 
 	var procTick <-chan time.Time
 	if m.opts.ProcScan {
@@ -218,6 +219,7 @@ func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-c
 		if next := m.catchUp(); !next.IsZero() {
 			seedTimer.Reset(time.Until(next))
 		}
+		m.reg.feed.Flush()
 	}
 }
 
@@ -264,6 +266,7 @@ func (m *Monitor) applyResync(rs *resync, now, drained time.Time) {
 		return
 	}
 	m.reg.resyncs["overrun"]++
+	m.reg.feed.Publish(Event{Type: EventResync, Time: now, Reason: "overrun"})
 	missing, unnamed := m.reg.syncNSIDs(rs.nsids, now, drained)
 	if unnamed {
 		m.resolveWanted = true
@@ -339,7 +342,9 @@ func checkCaps(need []capability) error {
 func (m *Monitor) Snapshot() Snapshot {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.reg.snapshot(time.Now())
+	s := m.reg.snapshot(time.Now())
+	s.EventSubscribers, s.EventsDropped = m.reg.feed.Subscribers(), m.reg.feed.Dropped()
+	return s
 }
 
 // Wait blocks until the monitor has stopped after its context was cancelled,

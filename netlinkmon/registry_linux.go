@@ -71,6 +71,8 @@ type registry struct {
 	// found then are not new.
 	counting  bool
 	retention time.Duration
+	// feed publishes what the namespaces count.
+	feed *Feed
 
 	discoveries uint64
 	removals    uint64
@@ -93,8 +95,10 @@ func newRegistry(selfInode uint64, retention time.Duration) *registry {
 		batch:     1,
 		resyncs:   map[string]uint64{"overrun": 0},
 		retention: retention,
+		feed:      NewFeed(),
 	}
 	self := newNamespace(NoNSID)
+	self.feed = r.feed
 	r.self = self
 	r.name(self, selfInode, "host", SourceSelf)
 	return r
@@ -193,6 +197,7 @@ func (r *registry) lookup(ev *event, now time.Time) (*namespace, bool) {
 // start-up.
 func (r *registry) add(nsid int32, now time.Time) *namespace {
 	ns := newNamespace(nsid)
+	ns.feed = r.feed
 	if r.counting {
 		r.seedAfter(ns, now)
 	}
