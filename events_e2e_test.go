@@ -214,7 +214,8 @@ func slowClient() *http.Client {
 func TestE2EEventsSlowClient(t *testing.T) {
 	t.Parallel()
 	testns.RequireRoot(t)
-	const pairs = 2000
+	// More creations than the stream queues (4096) and TCP holds.
+	const pairs = 3000
 	ns := testns.Add(t)
 	e := startExporter(t, dirOnly...)
 	e.waitMetrics(5*time.Second, 10*time.Millisecond, func(m metrics) error {

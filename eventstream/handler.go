@@ -30,14 +30,10 @@ import (
 // Defaults of Options.
 const (
 	DefaultMaxClients   = 8
-	DefaultBuffer       = 1024
+	DefaultBuffer       = 4096
 	DefaultHeartbeat    = 30 * time.Second
 	DefaultWriteTimeout = 10 * time.Second
 )
-
-// maxBatch bounds the lines written between two flushes, so that a client
-// sees a long burst as it goes.
-const maxBatch = 256
 
 // A Subscriber is a source of events. *netlinkmon.Monitor is one.
 type Subscriber interface {
@@ -49,8 +45,9 @@ type Options struct {
 	// MaxClients is how many streams may be open at once; a client over
 	// the limit gets 503.
 	MaxClients int
-	// Buffer is how many events wait for a client that is behind before
-	// they are dropped for it.
+	// Buffer is how many events may wait for a client before they are
+	// dropped for it. It must hold a batch of the monitor's: a burst
+	// read at once, or the links of a namespace that died.
 	Buffer int
 	// Heartbeat is how long a stream may stay silent before a heartbeat
 	// line is written.
@@ -186,73 +183,57 @@ var (
 	errSourceDone = errors.New("event source stopped")
 )
 
-// run writes until the stream ends, and returns why.
+// run writes until the stream ends, and returns why. It wakes once for each
+// batch the monitor publishes, and writes the batch with one flush.
 func (s *stream) run(ctx context.Context, shutdown <-chan struct{}) error {
 	if err := s.rc.Flush(); err != nil {
 		return fmt.Errorf("flush headers: %w", err)
 	}
 	heartbeat := time.NewTimer(s.opts.Heartbeat)
 	defer heartbeat.Stop()
+	var evs []netlinkmon.Event
 	for {
-		var err error
+		open := true
 		select {
 		case <-ctx.Done():
 			return errClientGone
 		case <-shutdown:
 			return errShutdown
-		case ev, ok := <-s.sub.Events():
-			if !ok {
-				return errSourceDone
-			}
-			if err = s.setDeadline(); err == nil {
-				err = s.writeBatch(&ev)
+		case <-s.sub.Ready():
+			evs, open = s.sub.Take(evs)
+			if len(evs) == 0 && open {
+				continue
 			}
 		case <-heartbeat.C:
-			if err = s.setDeadline(); err == nil {
-				err = s.enc.Encode(noticeLine{Time: time.Now().UTC(), Type: typeHeartbeat})
-			}
+			evs = append(evs[:0], netlinkmon.Event{Type: typeHeartbeat, Time: time.Now()})
 		}
-		if err == nil {
-			err = s.rc.Flush()
-		}
-		if err != nil {
+		if err := s.write(evs); err != nil {
 			return fmt.Errorf("write: %w", err)
+		}
+		if !open {
+			return errSourceDone
 		}
 		heartbeat.Reset(s.opts.Heartbeat)
 	}
 }
 
-// writeBatch writes first and whatever else is already waiting, up to
-// maxBatch lines.
-func (s *stream) writeBatch(first *netlinkmon.Event) error {
-	if err := s.enc.Encode(line(first)); err != nil {
-		return err
-	}
-	for range maxBatch - 1 {
-		select {
-		case ev, ok := <-s.sub.Events():
-			if !ok {
-				return nil
-			}
-			if err := s.enc.Encode(line(&ev)); err != nil {
-				return err
-			}
-		default:
-			return nil
-		}
-	}
-	return nil
-}
-
-// setDeadline bounds the writes of one batch and its flush. A client that
-// stops reading blocks them only until then; the monitor goes on meanwhile,
-// and the client's events are dropped.
-func (s *stream) setDeadline() error {
-	err := s.rc.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout))
-	if errors.Is(err, http.ErrNotSupported) {
+// write writes evs and flushes them, within the write timeout: a client
+// that stops reading blocks the stream only until then. The monitor goes on
+// meanwhile, and the client's events are dropped.
+func (s *stream) write(evs []netlinkmon.Event) error {
+	if len(evs) == 0 {
 		return nil
 	}
-	return err
+	err := s.rc.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout))
+	if err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	for i := range evs {
+		if err := s.enc.Encode(line(&evs[i])); err != nil {
+			return err
+		}
+	}
+	return s.rc.Flush()
 }
 
 // newEncoder writes one JSON object per line. Link names are shown as they

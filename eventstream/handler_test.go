@@ -142,6 +142,7 @@ func TestStreamLines(t *testing.T) {
 	} {
 		feed.Publish(ev)
 	}
+	feed.Flush()
 	want := []string{
 		`{"time":"2025-01-02T03:04:05Z","type":"created","netns":"host","link":"veth0","ifindex":5,"kind":"veth","operstate":"down","via":"event"}`,
 		`{"time":"2025-01-02T03:04:05Z","type":"changed","netns":"blue","nsid":0,"link":"eth0","ifindex":2,"kind":"veth","operstate":"up","via":"event","flags_set":["up","running"],"carrier_up":1,"old_operstate":"down"}`,
@@ -183,6 +184,7 @@ func TestStreamFilters(t *testing.T) {
 			for _, ev := range events {
 				feed.Publish(ev)
 			}
+			feed.Flush()
 			var got []int32
 			for range tt.want {
 				var l struct{ Ifindex int32 }
@@ -306,11 +308,17 @@ type gatedWriter struct {
 	mu       sync.Mutex
 	buf      strings.Builder
 	deadline time.Time
+	flushes  int
 }
 
 func (w *gatedWriter) Header() http.Header { return w.header }
 func (w *gatedWriter) WriteHeader(int)     {}
-func (w *gatedWriter) FlushError() error   { return nil }
+func (w *gatedWriter) FlushError() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.flushes++
+	return nil
+}
 
 func (w *gatedWriter) SetWriteDeadline(t time.Time) error {
 	w.mu.Lock()
@@ -363,9 +371,10 @@ func TestStreamSlowClient(t *testing.T) {
 	publish := func() {
 		published++
 		feed.Publish(linkEvent(netlinkmon.EventCreated, "host", netlinkmon.NoNSID, published, "a", "veth"))
+		feed.Flush()
 	}
 	// The handler takes the first event and blocks writing it; two wait
-	// in the buffer; the rest are dropped, and Publish never blocks.
+	// in the queue; the rest are dropped, and Publish never blocks.
 	deadline := time.Now().Add(10 * time.Second)
 	for feed.Dropped() == 0 {
 		if time.Now().After(deadline) {
@@ -425,6 +434,7 @@ func TestStreamSlowClient(t *testing.T) {
 func TestStreamWriteTimeout(t *testing.T) {
 	feed, _, done := serveGated(t, Options{WriteTimeout: time.Millisecond})
 	feed.Publish(linkEvent(netlinkmon.EventCreated, "host", netlinkmon.NoNSID, 1, "a", "veth"))
+	feed.Flush()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
@@ -432,5 +442,28 @@ func TestStreamWriteTimeout(t *testing.T) {
 	}
 	if n := feed.Subscribers(); n != 0 {
 		t.Errorf("%d subscribers after the stream ended", n)
+	}
+}
+
+// A batch of the monitor's reaches the client with one flush, which is one
+// write to the connection.
+func TestStreamWritesBatches(t *testing.T) {
+	feed, w, _ := serveGated(t, Options{})
+	close(w.gate)
+	for i := range int32(100) {
+		feed.Publish(linkEvent(netlinkmon.EventCreated, "host", netlinkmon.NoNSID, i, "a", "veth"))
+	}
+	feed.Flush()
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(w.text(), "\n") < 100 {
+		if time.Now().After(deadline) {
+			t.Fatalf("lines written:\n%s", w.text())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.flushes != 2 {
+		t.Errorf("%d flushes, want 2: the headers, then the batch", w.flushes)
 	}
 }

@@ -51,7 +51,7 @@ type noticeLine struct {
 
 // typeHeartbeat is the notice sent when nothing else was for a while, so
 // that proxies keep the connection and a dead client is found by a write.
-const typeHeartbeat = "heartbeat"
+const typeHeartbeat netlinkmon.EventType = "heartbeat"
 
 // line returns what ev looks like on the wire. Times are in UTC.
 func line(ev *netlinkmon.Event) any {

@@ -37,17 +37,10 @@ func watched(ns *namespace) *Subscription {
 	return ns.feed.Subscribe(1000, nil)
 }
 
-// received drains what s holds now.
+// received takes what s holds now.
 func received(s *Subscription) []Event {
-	var out []Event
-	for {
-		select {
-		case ev := <-s.Events():
-			out = append(out, ev)
-		default:
-			return out
-		}
-	}
+	evs, _ := s.Take(nil)
+	return evs
 }
 
 // countEvents counts link events as the counters count, to check that the

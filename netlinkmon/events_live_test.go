@@ -45,9 +45,12 @@ func record(t *testing.T, mon *netlinkmon.Monitor, buffer int, names ...string) 
 	r := &recorder{done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
-		for ev := range sub.Events() {
+		var evs []netlinkmon.Event
+		for open := true; open; {
+			<-sub.Ready()
+			evs, open = sub.Take(evs)
 			r.mu.Lock()
-			r.evs = append(r.evs, ev)
+			r.evs = append(r.evs, evs...)
 			r.mu.Unlock()
 		}
 	}()

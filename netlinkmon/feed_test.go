@@ -33,18 +33,8 @@ func dropped(n uint64, since int) Event {
 }
 
 func drain(s *Subscription) []Event {
-	var out []Event
-	for {
-		select {
-		case ev, ok := <-s.Events():
-			if !ok {
-				return out
-			}
-			out = append(out, ev)
-		default:
-			return out
-		}
-	}
+	evs, _ := s.Take(nil)
+	return evs
 }
 
 // A feedStep acts on a feed and the subscription under test.
@@ -59,9 +49,7 @@ func publish(from, to int) feedStep {
 	}
 }
 
-func read(f *Feed, s *Subscription) []Event { return drain(s) }
-
-func readOne(_ *Feed, s *Subscription) []Event { return []Event{<-s.Events()} }
+func read(_ *Feed, s *Subscription) []Event { return drain(s) }
 
 func flush(f *Feed, _ *Subscription) []Event { f.Flush(); return nil }
 
@@ -80,7 +68,7 @@ func TestFeedDrops(t *testing.T) {
 		},
 		{
 			name: "the notice stands where events are missing", buffer: 3,
-			steps: []feedStep{publish(1, 10), readOne, readOne, publish(11, 11), read},
+			steps: []feedStep{publish(1, 10), read, publish(11, 11), read},
 			want: []Event{
 				numbered(1), numbered(2), numbered(3), dropped(7, 4), numbered(11),
 			},
@@ -93,18 +81,16 @@ func TestFeedDrops(t *testing.T) {
 			wantDropped: 3,
 		},
 		{
-			// With one free slot, the event cannot come without its
-			// notice: it is dropped too.
-			name: "a notice and its event need two slots", buffer: 2,
-			steps:       []feedStep{publish(1, 3), readOne, publish(4, 4), flush, read, publish(5, 5), read},
-			want:        []Event{numbered(1), numbered(2), dropped(2, 3), numbered(5)},
-			wantDropped: 2,
-		},
-		{
 			name: "flush without room waits", buffer: 2,
 			steps:       []feedStep{publish(1, 3), flush, read, flush, read},
 			want:        []Event{numbered(1), numbered(2), dropped(1, 3)},
 			wantDropped: 1,
+		},
+		{
+			name: "drops after a notice", buffer: 3,
+			steps:       []feedStep{publish(1, 4), read, publish(5, 9), read, publish(10, 10), read},
+			want:        []Event{numbered(1), numbered(2), numbered(3), dropped(1, 4), numbered(5), numbered(6), dropped(3, 7), numbered(10)},
+			wantDropped: 4,
 		},
 		{
 			name: "a buffer below the minimum is raised", buffer: 0,
@@ -137,6 +123,57 @@ func TestFeedDrops(t *testing.T) {
 	}
 }
 
+// woken reports whether s has a wake-up waiting.
+func woken(s *Subscription) bool {
+	select {
+	case <-s.Ready():
+		return true
+	default:
+		return false
+	}
+}
+
+// A subscriber wakes once a batch, at Flush, or as soon as its queue is
+// half full.
+func TestFeedWakeUps(t *testing.T) {
+	f := NewFeed()
+	s := f.Subscribe(8, nil)
+	steps := []struct {
+		step feedStep
+		want bool
+	}{
+		{flush, false}, // nothing waits
+		{publish(1, 3), false},
+		{flush, true},
+		{publish(4, 4), true}, // half full
+		{read, false},
+		{publish(5, 5), false},
+		{flush, true},
+	}
+	for i, st := range steps {
+		st.step(f, s)
+		if got := woken(s); got != st.want {
+			t.Errorf("step %d: woken %v, want %v", i, got, st.want)
+		}
+	}
+}
+
+// Take hands back the queue and keeps the buffer given for the next.
+func TestFeedTakeTurns(t *testing.T) {
+	f := NewFeed()
+	s := f.Subscribe(8, nil)
+	publish(1, 2)(f, s)
+	a, _ := s.Take(nil)
+	publish(3, 3)(f, s)
+	b, _ := s.Take(make([]Event, 0, 8))
+	publish(4, 5)(f, s)
+	c, _ := s.Take(a)
+	want := [][]Event{{numbered(3)}, {numbered(4), numbered(5)}}
+	if diff := cmp.Diff(want, [][]Event{b, c}); diff != "" {
+		t.Errorf("takes (-want +got):\n%s", diff)
+	}
+}
+
 func TestFeedMatch(t *testing.T) {
 	f := NewFeed()
 	odd := f.Subscribe(10, func(ev *Event) bool { return ev.Ifindex%2 == 1 })
@@ -156,6 +193,20 @@ func TestFeedStampsTime(t *testing.T) {
 	}
 }
 
+// ended reports whether s has ended: its Ready channel is closed.
+func ended(s *Subscription) bool {
+	for {
+		select {
+		case _, ok := <-s.Ready():
+			if !ok {
+				return true
+			}
+		default:
+			return false
+		}
+	}
+}
+
 func TestFeedLifecycle(t *testing.T) {
 	f := NewFeed()
 	if f.Active() || (*Feed)(nil).Active() {
@@ -170,43 +221,41 @@ func TestFeedLifecycle(t *testing.T) {
 	if f.Subscribers() != 1 {
 		t.Fatalf("Subscribers() = %d after closing one twice, want 1", f.Subscribers())
 	}
-	if _, ok := <-a.Events(); ok {
-		t.Error("a closed subscription's channel is open")
+	if !ended(a) || ended(b) {
+		t.Errorf("ended: closed %v, open %v; want true, false", ended(a), ended(b))
 	}
 	f.Publish(numbered(1))
 	f.Stop()
 	if f.Active() || f.Subscribers() != 0 {
 		t.Errorf("after Stop: Active() = %v, Subscribers() = %d", f.Active(), f.Subscribers())
 	}
-	// What was buffered is still read, then the channel ends.
-	if diff := cmp.Diff([]Event{numbered(1)}, drain(b)); diff != "" {
-		t.Errorf("events (-want +got):\n%s", diff)
-	}
-	if _, ok := <-b.Events(); ok {
-		t.Error("channel open after Stop")
+	// What was queued is still taken, as the last.
+	evs, open := b.Take(nil)
+	if diff := cmp.Diff([]Event{numbered(1)}, evs); diff != "" || open || !ended(b) {
+		t.Errorf("after Stop: open %v, ended %v, events (-want +got):\n%s", open, ended(b), diff)
 	}
 	b.Close()
 	late := f.Subscribe(10, nil)
-	if _, ok := <-late.Events(); ok {
+	if !ended(late) {
 		t.Error("a subscription to a stopped feed is open")
 	}
 	late.Close()
 	f.Publish(numbered(2))
 	f.Flush()
-	if f.Subscribers() != 0 {
-		t.Errorf("Subscribers() = %d after Stop, want 0", f.Subscribers())
+	if evs, _ := late.Take(nil); f.Subscribers() != 0 || len(evs) != 0 {
+		t.Errorf("after Stop: Subscribers() = %d, late subscriber got %v", f.Subscribers(), evs)
 	}
 }
 
-// TestFeedConcurrentClose runs Publish against Subscribe, Close and reads
-// on other goroutines, for the race detector; a send on a closed channel
-// would panic.
+// TestFeedConcurrentClose runs Publish and Flush against Subscribe, Take
+// and Close on other goroutines, for the race detector.
 func TestFeedConcurrentClose(t *testing.T) {
 	f := NewFeed()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
+			var buf []Event
 			for {
 				select {
 				case <-stop:
@@ -214,7 +263,8 @@ func TestFeedConcurrentClose(t *testing.T) {
 				default:
 				}
 				s := f.Subscribe(2, nil)
-				<-s.Events()
+				<-s.Ready()
+				buf, _ = s.Take(buf)
 				s.Close()
 				s.Close()
 			}
