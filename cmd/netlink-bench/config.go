@@ -40,6 +40,7 @@ type config struct {
 	promptProbes  int
 	overrun       bool
 	overrunBuffer string
+	events        bool
 	timeout       time.Duration // per wait
 }
 
@@ -71,6 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.promptProbes, "prompt-probes", 10, "single link creations timed until they show on /metrics")
 	fs.BoolVar(&c.overrun, "overrun", true, "also run a burst against a second exporter with a tiny receive buffer")
 	fs.StringVar(&c.overrunBuffer, "overrun-buffer", "4096", "--netlink.receive-buffer-size of the overrun exporter")
+	fs.BoolVar(&c.events, "events", true, "also measure the exporter's CPU per event with an /events client reading, against none")
 	fs.DurationVar(&c.timeout, "timeout", 60*time.Second, "longest wait for any one condition")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
