@@ -22,6 +22,7 @@
 // never holds a file descriptor or socket of another namespace for longer than
 // one request: either would keep a dead namespace, and its devices, alive.
 //
-// Callers read the counters through Snapshot. The package has no Prometheus
+// Callers read the counters through Snapshot, and follow what is counted,
+// event by event, through Subscribe. The package has no Prometheus
 // dependency.
 package netlinkmon
