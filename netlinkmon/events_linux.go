@@ -22,7 +22,7 @@ import (
 // checks for subscribers first, so that without any, no event is built.
 
 // Subscribe opens a subscription to the monitor's link events, as counted;
-// see Feed.Subscribe. The channel is closed when the monitor stops.
+// see Feed.Subscribe. The subscription ends when the monitor stops.
 func (m *Monitor) Subscribe(buffer int, match func(*Event) bool) *Subscription {
 	return m.reg.feed.Subscribe(buffer, match)
 }

@@ -32,7 +32,7 @@ func Start(context.Context, Options) (*Monitor, error) {
 // Snapshot returns an empty snapshot.
 func (*Monitor) Snapshot() Snapshot { return Snapshot{} }
 
-// Subscribe returns a subscription whose channel is closed.
+// Subscribe returns a subscription that has already ended.
 func (*Monitor) Subscribe(buffer int, match func(*Event) bool) *Subscription {
 	f := NewFeed()
 	f.Stop()
