@@ -32,6 +32,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/netlink-exporter/netlink_exporter/collector"
+	"github.com/netlink-exporter/netlink_exporter/eventstream"
 	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
 )
 
@@ -39,6 +40,7 @@ const (
 	exporterName   = "netlink_exporter"
 	defaultAddress = ":9917"
 	healthyPath    = "/-/healthy"
+	eventsPath     = "/events"
 )
 
 // A config is everything the command line sets.
@@ -46,6 +48,7 @@ type config struct {
 	metricsPath            string
 	disableExporterMetrics bool
 	maxRequests            int
+	eventsMaxClients       int
 	monitor                netlinkmon.Options
 	interfaces             collector.InterfaceOptions
 	web                    *web.FlagConfig
@@ -69,6 +72,9 @@ func parseFlags(args []string) (config, error) {
 	maxRequests := app.Flag("web.max-requests",
 		"Maximum number of parallel scrape requests. Use 0 to disable.").
 		Default("40").Int()
+	eventsMaxClients := app.Flag("web.events.max-clients",
+		"Maximum number of clients of the /events stream at once. Use 0 to disable /events.").
+		Default(strconv.Itoa(eventstream.DefaultMaxClients)).Int()
 	netnsDirs := app.Flag("netns.dir",
 		"Directory of network namespace bind mounts to watch for additions and removals; a directory that does not exist yet is watched for. Repeatable. An empty value watches none.").
 		Default("/run/netns", "/var/run/docker/netns").Strings()
@@ -101,6 +107,7 @@ func parseFlags(args []string) (config, error) {
 		metricsPath:            *metricsPath,
 		disableExporterMetrics: *disableExporterMetrics,
 		maxRequests:            *maxRequests,
+		eventsMaxClients:       *eventsMaxClients,
 		monitor: netlinkmon.Options{
 			NetnsDirs:         cleanDirs(*netnsDirs),
 			ProcScan:          *procScan,
@@ -123,6 +130,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("--web.telemetry-path: must start with / and not be / alone, got %q", p)
 	case p == healthyPath:
 		return fmt.Errorf("--web.telemetry-path: %s is the health endpoint", p)
+	case p == eventsPath:
+		return fmt.Errorf("--web.telemetry-path: %s is the event stream", p)
 	case strings.ContainsAny(p, "{} \t\n?#") || path.Clean(p) != strings.TrimSuffix(p, "/"):
 		// ServeMux reads braces as wildcards and redirects unclean paths;
 		// the others never reach the path of a request.
@@ -130,6 +139,9 @@ func (c *config) validate() error {
 	}
 	if c.maxRequests < 0 {
 		return fmt.Errorf("--web.max-requests: must be 0 (no limit) or more, got %d", c.maxRequests)
+	}
+	if c.eventsMaxClients < 0 {
+		return fmt.Errorf("--web.events.max-clients: must be 0 (no /events) or more, got %d", c.eventsMaxClients)
 	}
 	if d := c.monitor.RescanInterval; d <= 0 {
 		return fmt.Errorf("--netns.rescan-interval: must be positive, got %s", d)

@@ -82,6 +82,10 @@ func TestParseFlags(t *testing.T) {
 			func(c *config) any { return c.metricsPath }, "/netlink/metrics"},
 		{"disable exporter metrics", []string{"--web.disable-exporter-metrics"},
 			func(c *config) any { return c.disableExporterMetrics }, true},
+		{"default event clients", nil,
+			func(c *config) any { return c.eventsMaxClients }, 8},
+		{"no event stream", []string{"--web.events.max-clients=0"},
+			func(c *config) any { return c.eventsMaxClients }, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +120,9 @@ func TestParseFlagsErrors(t *testing.T) {
 		{"--web.telemetry-path=metrics", "--web.telemetry-path"},
 		{"--web.telemetry-path=/", "--web.telemetry-path"},
 		{"--web.telemetry-path=/-/healthy", "--web.telemetry-path"},
+		{"--web.telemetry-path=/events", "--web.telemetry-path"},
+		{"--web.events.max-clients=-1", "--web.events.max-clients"},
+		{"--web.events.max-clients=all", "--web.events.max-clients"},
 		{"--web.telemetry-path=/{x}", "--web.telemetry-path"},
 		{"--web.telemetry-path=/a//b", "--web.telemetry-path"},
 		{"--web.telemetry-path=/a/../b", "--web.telemetry-path"},

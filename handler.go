@@ -26,12 +26,19 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/netlink-exporter/netlink_exporter/collector"
+	"github.com/netlink-exporter/netlink_exporter/eventstream"
 )
 
 // newHandler serves the metrics of src on cfg.metricsPath, a landing page
 // on / and a health check. The exporter's own go_*, process_* and
 // promhttp_* metrics are registered unless --web.disable-exporter-metrics.
-func newHandler(cfg config, src collector.Source, logger *slog.Logger) (http.Handler, error) {
+// A source is what the handlers serve: *netlinkmon.Monitor.
+type source interface {
+	collector.Source
+	eventstream.Subscriber
+}
+
+func newHandler(cfg config, src source, logger *slog.Logger) (http.Handler, error) {
 	reg := prometheus.NewRegistry()
 	if err := register(reg, collector.New(src), versioncollector.NewCollector(exporterName)); err != nil {
 		return nil, err
@@ -72,7 +79,7 @@ func newHandler(cfg config, src collector.Source, logger *slog.Logger) (http.Han
 		Name:        exporterName,
 		Description: "Counts Linux link events per network namespace via netlink.",
 		Version:     version.Info(),
-		Links:       []web.LandingLinks{{Address: cfg.metricsPath, Text: "Metrics"}},
+		Links:       landingLinks(cfg),
 		Profiling:   "false",
 	})
 	if err != nil {
@@ -85,8 +92,20 @@ func newHandler(cfg config, src collector.Source, logger *slog.Logger) (http.Han
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "Healthy")
 	})
+	if cfg.eventsMaxClients > 0 {
+		mux.Handle(eventsPath, eventstream.NewHandler(src, logger.With("component", "eventstream"),
+			eventstream.Options{MaxClients: cfg.eventsMaxClients}))
+	}
 	mux.Handle("/", landing)
 	return mux, nil
+}
+
+func landingLinks(cfg config) []web.LandingLinks {
+	links := []web.LandingLinks{{Address: cfg.metricsPath, Text: "Metrics"}}
+	if cfg.eventsMaxClients > 0 {
+		links = append(links, web.LandingLinks{Address: eventsPath, Text: "Link events (live NDJSON stream)"})
+	}
+	return links
 }
 
 func register(reg *prometheus.Registry, cs ...prometheus.Collector) error {

@@ -42,6 +42,14 @@ func (fakeSource) Snapshot() netlinkmon.Snapshot {
 	}
 }
 
+// Subscribe gives a stream that ends at once: the events are tested in
+// package eventstream.
+func (fakeSource) Subscribe(buffer int, match func(*netlinkmon.Event) bool) *netlinkmon.Subscription {
+	f := netlinkmon.NewFeed()
+	f.Stop()
+	return f.Subscribe(buffer, match)
+}
+
 func get(t *testing.T, h http.Handler, path string) (int, string) {
 	t.Helper()
 	rec := httptest.NewRecorder()
@@ -90,7 +98,7 @@ func TestHandler(t *testing.T) {
 		},
 		{
 			name: "landing page", path: "/", wantCode: http.StatusOK,
-			want:    []string{"netlink_exporter", `href="/metrics"`},
+			want:    []string{"netlink_exporter", `href="/metrics"`, `href="/events"`},
 			notWant: []string{"debug/pprof"},
 		},
 		{
@@ -107,6 +115,17 @@ func TestHandler(t *testing.T) {
 				"netlink_interface_series_dropped 0",
 			},
 			notWant: []string{`interface="veth9"`},
+		},
+		{name: "events", path: "/events", wantCode: http.StatusOK},
+		{
+			name: "events off", args: []string{"--web.events.max-clients=0"},
+			path: "/events", wantCode: http.StatusNotFound,
+		},
+		{
+			name: "landing page without events", args: []string{"--web.events.max-clients=0"},
+			path: "/", wantCode: http.StatusOK,
+			want:    []string{`href="/metrics"`},
+			notWant: []string{`href="/events"`},
 		},
 		{name: "healthy", path: "/-/healthy", wantCode: http.StatusOK, want: []string{"Healthy"}},
 		{name: "unknown path", path: "/nope", wantCode: http.StatusNotFound},

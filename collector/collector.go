@@ -77,6 +77,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for typ, n := range s.Messages {
 		e.counter(messagesDesc, n, typ)
 	}
+	e.send(eventSubscribersDesc, prometheus.GaugeValue, float64(s.EventSubscribers), nil)
+	e.counter(eventsDroppedDesc, s.EventsDropped)
 }
 
 // An emitter sends const metrics. One that cannot be built (a label value

@@ -81,10 +81,19 @@ func fullSnapshot(tb testing.TB) netlinkmon.Snapshot {
 		Overruns:    2,
 		Resyncs:     map[string]uint64{"overrun": 2, "nsid": 1},
 		Messages:    map[string]uint64{"newlink": 17, "dellink": 2, "newnsid": 1},
+
+		EventSubscribers: 2,
+		EventsDropped:    40,
 	}
 }
 
 const fullText = `
+# HELP netlink_events_dropped_total Link events dropped for /events clients that did not keep up; each client is told how many it missed.
+# TYPE netlink_events_dropped_total counter
+netlink_events_dropped_total 40
+# HELP netlink_events_subscribers Clients of the /events stream now connected.
+# TYPE netlink_events_subscribers gauge
+netlink_events_subscribers 2
 # HELP netlink_link_carrier_changes_total Carrier transitions of links in the namespace, from the kernel's per-link carrier counters.
 # TYPE netlink_link_carrier_changes_total counter
 netlink_link_carrier_changes_total{direction="down",kind="bridge",netns="host"} 0
@@ -162,6 +171,12 @@ netlink_resyncs_total{reason="overrun"} 2
 // emptyText is what a monitor that has seen nothing yet exposes: the
 // unlabelled counters, and the overrun resync series so alerts have one.
 const emptyText = `
+# HELP netlink_events_dropped_total Link events dropped for /events clients that did not keep up; each client is told how many it missed.
+# TYPE netlink_events_dropped_total counter
+netlink_events_dropped_total 0
+# HELP netlink_events_subscribers Clients of the /events stream now connected.
+# TYPE netlink_events_subscribers gauge
+netlink_events_subscribers 0
 # HELP netlink_netns_discoveries_total Network namespaces that began to be watched.
 # TYPE netlink_netns_discoveries_total counter
 netlink_netns_discoveries_total 0

@@ -57,6 +57,10 @@ var (
 	messagesDesc = newDesc("", "messages_total",
 		"Netlink messages received on the event socket, by message type.",
 		"type")
+	eventSubscribersDesc = newDesc("events", "subscribers",
+		"Clients of the /events stream now connected.")
+	eventsDroppedDesc = newDesc("events", "dropped_total",
+		"Link events dropped for /events clients that did not keep up; each client is told how many it missed.")
 )
 
 // allDescs lists every descriptor, for Describe.
@@ -74,6 +78,8 @@ var allDescs = []*prometheus.Desc{
 	overrunsDesc,
 	resyncsDesc,
 	messagesDesc,
+	eventSubscribersDesc,
+	eventsDroppedDesc,
 }
 
 func newDesc(subsystem, name, help string, labels ...string) *prometheus.Desc {

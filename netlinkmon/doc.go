@@ -22,7 +22,8 @@
 // never holds a file descriptor or socket of another namespace for longer than
 // one request: either would keep a dead namespace, and its devices, alive.
 //
-// Callers read the counters through Snapshot. The package has no Prometheus
+// Callers read the counters through Snapshot, and follow what is counted,
+// event by event, through Subscribe. The package has no Prometheus
 // dependency. With Options.LinkDetail, snapshots also carry each link's
 // detail (Namespace.Interfaces), which costs memory per link.
 package netlinkmon

@@ -179,6 +179,7 @@ func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-c
 	defer m.closeSockets()
 	defer m.wg.Wait()
 	defer m.cancel()
+	defer m.reg.feed.Stop()
 
 	var procTick <-chan time.Time
 	if m.opts.ProcScan {
@@ -221,6 +222,7 @@ func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-c
 		if next := m.catchUp(); !next.IsZero() {
 			seedTimer.Reset(time.Until(next))
 		}
+		m.reg.feed.Flush()
 	}
 }
 
@@ -267,6 +269,7 @@ func (m *Monitor) applyResync(rs *resync, now, drained time.Time) {
 		return
 	}
 	m.reg.resyncs["overrun"]++
+	m.reg.feed.Publish(Event{Type: EventResync, Time: now, Reason: "overrun"})
 	missing, unnamed := m.reg.syncNSIDs(rs.nsids, now, drained)
 	if unnamed {
 		m.resolveWanted = true
@@ -342,7 +345,9 @@ func checkCaps(need []capability) error {
 func (m *Monitor) Snapshot() Snapshot {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.reg.snapshot(time.Now())
+	s := m.reg.snapshot(time.Now())
+	s.EventSubscribers, s.EventsDropped = m.reg.feed.Subscribers(), m.reg.feed.Dropped()
+	return s
 }
 
 // Wait blocks until the monitor has stopped after its context was cancelled,

@@ -32,5 +32,12 @@ func Start(context.Context, Options) (*Monitor, error) {
 // Snapshot returns an empty snapshot.
 func (*Monitor) Snapshot() Snapshot { return Snapshot{} }
 
+// Subscribe returns a subscription that has already ended.
+func (*Monitor) Subscribe(buffer int, match func(*Event) bool) *Subscription {
+	f := NewFeed()
+	f.Stop()
+	return f.Subscribe(buffer, match)
+}
+
 // Wait returns at once.
 func (*Monitor) Wait() error { return nil }

@@ -39,6 +39,7 @@ type linkState struct {
 type tombstone struct {
 	at   time.Time
 	kind string
+	name string
 	// dumped, when not zero, is the batch of that dump: the deletion is
 	// counted once the next batch is applied, unless an RTM_DELLINK in it
 	// says that the link moved out.
@@ -96,6 +97,8 @@ type namespace struct {
 	// final detail of the links that left, by ifindex.
 	detail bool
 	former map[int32]formerLink
+	// feed receives an event at each count; nil in tests that need none.
+	feed *Feed
 }
 
 func newNamespace(nsid int32) *namespace {
@@ -128,12 +131,15 @@ func (ns *namespace) newLink(l *link, movedIn bool, now time.Time) {
 		// says how it came. Flags are not diffed against a newer dump.
 		if l.change == changeAll {
 			ns.arrived(l.kind, movedIn)
+			ns.emitLink(arrival(movedIn), ViaEvent, l, now)
 			st.dumped = 0
-			ns.carrierSinceArrival(st, l)
+			ns.carrierSinceArrival(st, l, now)
 		}
+		ns.emitChange(st, l, false, ViaEvent, now)
 		ns.update(st, l)
 		return
 	case ok:
+		ns.emitChange(st, l, true, ViaEvent, now)
 		ns.countFlags(l.kind, st.flags, l.flags)
 		ns.update(st, l)
 		return
@@ -147,11 +153,13 @@ func (ns *namespace) newLink(l *link, movedIn bool, now time.Time) {
 		if t.dumped != 0 {
 			// Another link took the index: the old one is gone for good.
 			ns.kind(t.kind).Deletions++
+			ns.emitGone(l.index, t, now)
 		}
 	}
 	// Any link the monitor did not know came into existence after the
 	// start: links present at the start are in the baseline.
 	ns.arrived(l.kind, movedIn)
+	ns.emitLink(arrival(movedIn), ViaEvent, l, now)
 	st = firstSight(l)
 	ns.links[l.index] = st
 	delete(ns.gone, l.index)
@@ -169,20 +177,25 @@ func (ns *namespace) delLink(l *link, now time.Time) {
 			if t.dumped != 0 {
 				// The dump found it gone; this says how it left.
 				ns.departed(t.kind, l.moved)
+				ns.emitLink(departure(l.moved), ViaEvent, l, now)
 			}
 			return
 		}
 		// Never seen: it was created in a window the monitor could not
 		// see (before the first dump, or during an overrun).
 		ns.kind(l.kind).Creations++
+		ns.emitLink(EventCreated, ViaEvent, l, now)
 		st = firstSight(l)
 	case st.dumped != 0:
 		// Found by a dump, gone before its registration was read: it
 		// existed before the dump.
 		ns.kind(st.kind).Creations++
+		ns.emitState(EventCreated, ViaDump, l.index, st, now)
 	}
+	ns.emitChange(st, l, false, ViaEvent, now)
 	ns.update(st, l)
 	ns.departed(st.kind, l.moved)
+	ns.emitLink(departure(l.moved), ViaEvent, l, now)
 	ns.keepFormer(l.index, st, now)
 	delete(ns.links, l.index)
 }
@@ -214,17 +227,21 @@ func firstSight(l *link) *linkState {
 // registration l and a newer dump that found it first: they happened here,
 // after it arrived, but the dump made them its baseline. The kernel's
 // counters only grow, so the older events still queued count nothing twice.
-func (ns *namespace) carrierSinceArrival(st *linkState, l *link) {
+func (ns *namespace) carrierSinceArrival(st *linkState, l *link, now time.Time) {
 	if !l.hasCarrier {
 		return
 	}
 	c := ns.kind(l.kind)
+	var up, down uint32
 	if st.carrierUp > l.carrierUp {
-		c.CarrierUp += uint64(st.carrierUp - l.carrierUp)
+		up = st.carrierUp - l.carrierUp
 	}
 	if st.carrierDown > l.carrierDown {
-		c.CarrierDown += uint64(st.carrierDown - l.carrierDown)
+		down = st.carrierDown - l.carrierDown
 	}
+	c.CarrierUp += uint64(up)
+	c.CarrierDown += uint64(down)
+	ns.emitCarrier(st, l, up, down, now)
 	if d := st.detail; d != nil {
 		d.baseUp, d.baseDown = min(d.baseUp, l.carrierUp), min(d.baseDown, l.carrierDown)
 	}
@@ -287,6 +304,7 @@ func (ns *namespace) reconcile(dump []link, count bool, now time.Time, batch uin
 		st, ok := ns.links[l.index]
 		switch {
 		case ok:
+			ns.emitChange(st, l, count && st.dumped == 0, ViaDump, now)
 			if count && st.dumped == 0 {
 				ns.countFlags(l.kind, st.flags, l.flags)
 			}
@@ -310,8 +328,9 @@ func (ns *namespace) reconcile(dump []link, count bool, now time.Time, batch uin
 			if st.dumped != 0 {
 				// One dump found it, the next did not.
 				ns.kind(st.kind).Creations++
+				ns.emitState(EventCreated, ViaDump, idx, st, now)
 			}
-			ns.gone[idx] = tombstone{at: now, kind: st.kind, dumped: batch}
+			ns.gone[idx] = tombstone{at: now, kind: st.kind, name: st.name, dumped: batch}
 			ns.keepFormer(idx, st, now)
 			ns.lastEvent = now
 		}
@@ -324,11 +343,12 @@ func (ns *namespace) reconcile(dump []link, count bool, now time.Time, batch uin
 // settle counts what dumps of batches before this one found and no event
 // explained. It reports whether anything is left to settle.
 func (ns *namespace) settle(batch uint64) (unsettled bool) {
-	for _, st := range ns.links {
+	for idx, st := range ns.links {
 		switch {
 		case st.dumped == 0:
 		case st.dumped < batch:
 			ns.kind(st.kind).Creations++
+			ns.emitState(EventCreated, ViaDump, idx, st, time.Time{})
 			st.dumped = 0
 		default:
 			unsettled = true
@@ -339,6 +359,7 @@ func (ns *namespace) settle(batch uint64) (unsettled bool) {
 		case t.dumped == 0:
 		case t.dumped < batch:
 			ns.kind(t.kind).Deletions++
+			ns.emitGone(idx, t, time.Time{})
 			t.dumped = 0
 			ns.gone[idx] = t
 		default:
@@ -355,14 +376,17 @@ func (ns *namespace) die(now time.Time) {
 		c := ns.kind(st.kind)
 		if st.dumped != 0 {
 			c.Creations++
+			ns.emitState(EventCreated, ViaDump, idx, st, now)
 		}
 		c.Deletions++
+		ns.emitState(EventDeleted, ViaNetnsDeath, idx, st, now)
 		ns.keepFormer(idx, st, now)
 		delete(ns.links, idx)
 	}
-	for _, t := range ns.gone {
+	for idx, t := range ns.gone {
 		if t.dumped != 0 {
 			ns.kind(t.kind).Deletions++
+			ns.emitGone(idx, t, now)
 		}
 	}
 	// Maps keep their capacity: a namespace that held thousands of links

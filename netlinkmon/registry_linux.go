@@ -73,6 +73,8 @@ type registry struct {
 	retention time.Duration
 	// detail keeps per-link detail; see enableDetail.
 	detail bool
+	// feed publishes what the namespaces count.
+	feed *Feed
 
 	discoveries uint64
 	removals    uint64
@@ -95,8 +97,10 @@ func newRegistry(selfInode uint64, retention time.Duration) *registry {
 		batch:     1,
 		resyncs:   map[string]uint64{"overrun": 0},
 		retention: retention,
+		feed:      NewFeed(),
 	}
 	self := newNamespace(NoNSID)
+	self.feed = r.feed
 	r.self = self
 	r.name(self, selfInode, "host", SourceSelf)
 	return r
@@ -196,6 +200,7 @@ func (r *registry) lookup(ev *event, now time.Time) (*namespace, bool) {
 func (r *registry) add(nsid int32, now time.Time) *namespace {
 	ns := newNamespace(nsid)
 	ns.detail = r.detail
+	ns.feed = r.feed
 	if r.counting {
 		r.seedAfter(ns, now)
 	}

@@ -50,6 +50,11 @@ type Snapshot struct {
 	// Messages counts netlink messages received on the event socket, by type
 	// (newlink, dellink, newnsid, delnsid, other).
 	Messages map[string]uint64
+	// EventSubscribers is the number of open event subscriptions.
+	EventSubscribers int
+	// EventsDropped counts events dropped for subscribers that did not
+	// keep up.
+	EventsDropped uint64
 }
 
 // A Namespace is the state of one network namespace.

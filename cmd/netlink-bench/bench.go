@@ -108,6 +108,9 @@ func (b *bench) run(ctx context.Context) error {
 		{"burst", b.burst},
 		{"parallel", b.parallel},
 	}
+	if b.cfg.events {
+		stages = append(stages, stage{"events", b.events})
+	}
 	if b.cfg.overrun {
 		stages = append(stages, stage{"overrun", func(ctx context.Context) error { return b.overrun(ctx, bin) }})
 	}

@@ -41,6 +41,7 @@ type config struct {
 	overrun       bool
 	overrunBuffer string
 	detailPods    int
+	events        bool
 	timeout       time.Duration // per wait
 }
 
@@ -73,6 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.overrun, "overrun", true, "also run a burst against a second exporter with a tiny receive buffer")
 	fs.StringVar(&c.overrunBuffer, "overrun-buffer", "4096", "--netlink.receive-buffer-size of the overrun exporter")
 	fs.IntVar(&c.detailPods, "detail-pods", 1000, "pods (a namespace with lo and a veth to a host bridge) of the --links.detail stage; 0 skips it")
+	fs.BoolVar(&c.events, "events", true, "also measure the exporter's CPU per event with an /events client reading, against none")
 	fs.DurationVar(&c.timeout, "timeout", 60*time.Second, "longest wait for any one condition")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
