@@ -96,7 +96,8 @@ func waitCounters(e *exporter, cs []counterCheck, after bool) {
 // every second. It makes link churn in two namespaces and checks, through
 // Prometheus's HTTP API, that increase() and rate() of the counters are
 // exactly what was done, that the flap alert of rulesFile fires, and that
-// every query of the Grafana dashboard returns data.
+// every query of the Grafana dashboard returns data. An Alertmanager
+// delivers the alert to a webhook.
 func TestE2EPrometheus(t *testing.T) {
 	t.Parallel()
 	testns.RequireRoot(t)
@@ -104,7 +105,16 @@ func TestE2EPrometheus(t *testing.T) {
 	rules := flapRulesForTest(t)
 	e := startExporter(t, dirOnly...)
 	target := strings.TrimPrefix(e.base, "http://")
-	p := startPrometheus(t, promBin, target, rules)
+	// The Alertmanager delivers the flap alert to the webhook, as it
+	// would to a pager. Without one (not in CI), the rest still runs.
+	hook := startWebhook(t)
+	var ams []string
+	amBin, amMissing := findAlertmanager(t)
+	if amBin != "" {
+		am := startAlertmanager(t, amBin, hook.srv.URL)
+		ams = append(ams, strings.TrimPrefix(am.base, "http://"))
+	}
+	p := startPrometheus(t, promBin, target, rules, ams...)
 
 	a, b := testns.Add(t), testns.Add(t)
 	// Generous timeouts: this test measures no latency, and other tests
@@ -177,6 +187,12 @@ func TestE2EPrometheus(t *testing.T) {
 	checkIncreases(t, p, counters, t0, t1)
 
 	waitFlapAlert(t, p, a, churned)
+	t.Run("Alertmanager", func(t *testing.T) {
+		if amBin == "" {
+			t.Skip(amMissing)
+		}
+		waitFlapNotification(t, p, hook, a)
+	})
 	checkDashboard(t, p, target, a, b)
 }
 

@@ -33,10 +33,11 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// A promServer is a Prometheus server that a test runs, scraping the
-// exporter every second.
+// A promServer is a server of the Prometheus project that a test runs: the
+// Prometheus server, scraping the exporter every second, or an Alertmanager.
 type promServer struct {
 	t      *testing.T
+	name   string // for messages
 	base   string // http://127.0.0.1:PORT
 	cmd    *exec.Cmd
 	out    *syncBuffer
@@ -65,9 +66,10 @@ func requirePrometheus(t *testing.T) string {
 }
 
 // startPrometheus starts bin on a free port of 127.0.0.1, scraping target
-// and evaluating the rules in rulesFile every second, and waits until it
-// is ready. Cleanup stops it.
-func startPrometheus(t *testing.T, bin, target, rulesFile string) *promServer {
+// and evaluating the rules in rulesFile every second, and sending alerts to
+// the alertmanagers (host:port), and waits until it is ready. Cleanup stops
+// it.
+func startPrometheus(t *testing.T, bin, target, rulesFile string, alertmanagers ...string) *promServer {
 	t.Helper()
 	dir := t.TempDir()
 	config := fmt.Sprintf(`global:
@@ -80,22 +82,38 @@ scrape_configs:
     static_configs:
       - targets: [%q]
 `, rulesFile, promJob, target)
+	if len(alertmanagers) > 0 {
+		config += "alerting:\n  alertmanagers:\n"
+	}
+	for _, am := range alertmanagers {
+		config += fmt.Sprintf("    - static_configs:\n        - targets: [%q]\n", am)
+	}
 	configFile := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(configFile, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return startServer(t, "prometheus", bin, func(addr string, attempt int) []string {
+		return []string{
+			"--config.file=" + configFile,
+			"--storage.tsdb.path=" + filepath.Join(dir, fmt.Sprintf("data%d", attempt)),
+			"--web.listen-address=" + addr,
+			// Debian's defaults point to /etc/prometheus, which may not exist.
+			"--web.console.templates=" + dir,
+			"--web.console.libraries=" + dir,
+			"--log.level=warn"}
+	})
+}
+
+// startServer runs bin with the arguments that args returns for a free
+// port of 127.0.0.1, and waits until its /-/ready answers. Cleanup stops
+// it.
+func startServer(t *testing.T, name, bin string, args func(addr string, attempt int) []string) *promServer {
+	t.Helper()
 	for attempt := 0; ; attempt++ {
 		addr := freePort(t)
-		p := &promServer{t: t, base: "http://" + addr, out: &syncBuffer{},
+		p := &promServer{t: t, name: name, base: "http://" + addr, out: &syncBuffer{},
 			client: &http.Client{Timeout: 5 * time.Second}, done: make(chan struct{})}
-		p.cmd = exec.Command(bin,
-			"--config.file="+configFile,
-			"--storage.tsdb.path="+filepath.Join(dir, fmt.Sprintf("data%d", attempt)),
-			"--web.listen-address="+addr,
-			// Debian's defaults point to /etc/prometheus, which may not exist.
-			"--web.console.templates="+dir,
-			"--web.console.libraries="+dir,
-			"--log.level=warn")
+		p.cmd = exec.Command(bin, args(addr, attempt)...)
 		p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 		if err := p.cmd.Start(); err != nil {
 			t.Fatalf("start %s: %v", bin, err)
@@ -107,14 +125,16 @@ scrape_configs:
 		}
 		select {
 		case <-p.done:
+			// Another process may take the port between freePort and
+			// the bind: try again on another.
 			if strings.Contains(p.out.String(), "address already in use") && attempt < 3 {
 				continue
 			}
-			t.Fatalf("prometheus %v exited before it was ready: %v\noutput:\n%s", p.cmd.Args, p.err, p.out)
+			t.Fatalf("%s %v exited before it was ready: %v\noutput:\n%s", name, p.cmd.Args, p.err, p.out)
 		default:
 			_ = p.cmd.Process.Kill()
 			<-p.done
-			t.Fatalf("prometheus %v not ready after 20s\noutput:\n%s", p.cmd.Args, p.out)
+			t.Fatalf("%s %v not ready after 20s\noutput:\n%s", name, p.cmd.Args, p.out)
 		}
 	}
 }
@@ -147,10 +167,10 @@ func (p *promServer) stop() {
 	case <-time.After(10 * time.Second):
 		_ = p.cmd.Process.Kill()
 		<-p.done
-		t.Errorf("prometheus did not exit within 10s of SIGTERM")
+		t.Errorf("%s did not exit within 10s of SIGTERM", p.name)
 	}
 	if t.Failed() {
-		t.Logf("prometheus %v output:\n%s", p.cmd.Args, p.out)
+		t.Logf("%s %v output:\n%s", p.name, p.cmd.Args, p.out)
 	}
 }
 
