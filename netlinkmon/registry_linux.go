@@ -53,8 +53,8 @@ type registry struct {
 	byName map[string]*namespace
 	// staleDel holds the nsids whose RTM_DELNSID may still come for a
 	// namespace already counted dead (its nsid was given to another, or a
-	// dump found it gone), with the time that was found.
-	staleDel map[int32]time.Time
+	// dump found it gone).
+	staleDel map[int32]staleDelete
 	move     *pendingMove
 
 	// batch numbers the reader's batches, from 1; see linkState.dumped.
@@ -90,7 +90,7 @@ func newRegistry(selfInode uint64, retention time.Duration) *registry {
 		byNSID:    make(map[int32]*namespace),
 		byInode:   make(map[uint64]*namespace),
 		byName:    make(map[string]*namespace),
-		staleDel:  make(map[int32]time.Time),
+		staleDel:  make(map[int32]staleDelete),
 		unsettled: make(map[*namespace]struct{}),
 		waiting:   make(map[*namespace]struct{}),
 		seeding:   make(map[*namespace]struct{}),
@@ -131,9 +131,11 @@ func (r *registry) apply(evs []event, now time.Time) (unnamed bool) {
 				// Another namespace's own nsids mean nothing here.
 				continue
 			}
-			// The kernel announces a reused nsid only after the death of
-			// its last holder: no RTM_DELNSID of that one is to come.
-			delete(r.staleDel, ev.peer)
+			// A namespace found gone by a dump, and whose nsid the
+			// kernel gives out again, had its RTM_DELNSID lost.
+			if sd, ok := r.staleDel[ev.peer]; ok && !sd.reused {
+				delete(r.staleDel, ev.peer)
+			}
 			if ns, ok := r.byNSID[ev.peer]; ok {
 				ns.assignedAt = time.Time{}
 			} else {
@@ -208,22 +210,35 @@ func (r *registry) add(nsid int32, now time.Time) *namespace {
 	return ns
 }
 
+// A staleDelete is an RTM_DELNSID still expected for a namespace already
+// counted dead; the next one for its nsid is swallowed.
+type staleDelete struct {
+	found time.Time
+	// reused is set when the nsid already belongs to another namespace.
+	// The kernel frees an nsid before it announces its holder's death, and
+	// may give it out in between: the new holder's RTM_NEWNSID can come
+	// before the old holder's RTM_DELNSID, so it does not cancel this one.
+	reused bool
+}
+
 // vanished kills a namespace whose nsid a dump found gone. Its RTM_DELNSID
 // was lost in an overrun or is still to come: the next one for this nsid is
 // swallowed, unless an RTM_NEWNSID for it comes first.
 func (r *registry) vanished(ns *namespace, now time.Time) {
 	r.kill(ns, now, "its nsid names no namespace")
-	r.staleDel[ns.nsid] = now
+	r.staleDel[ns.nsid] = staleDelete{found: now}
 }
 
 // assigned records that the monitor itself just had the kernel assign nsid
 // to the namespace with this inode, and names it. The kernel gives out only
-// free nsids, so whichever namespace held it here is dead; an RTM_DELNSID
-// read before the new holder's RTM_NEWNSID is the old holder's (see
-// namespace.assignedAt).
+// free nsids, so whichever namespace held it here is dead, and its
+// RTM_DELNSID, before or after the new holder's RTM_NEWNSID, is swallowed
+// (staleDelete). An RTM_DELNSID read before that RTM_NEWNSID belongs to an
+// earlier holder even when none was known (namespace.assignedAt).
 func (r *registry) assigned(nsid int32, inode uint64, base string, src Source, now time.Time) *namespace {
 	if ns, ok := r.byNSID[nsid]; ok {
 		r.kill(ns, now, "the kernel gave its nsid out again")
+		r.staleDel[nsid] = staleDelete{found: now, reused: true}
 	}
 	ns := r.identify(nsid, inode, base, src, now)
 	ns.assignedAt = now
@@ -238,7 +253,7 @@ func (r *registry) identify(nsid int32, inode uint64, base string, src Source, n
 		// The kernel gave the nsid to another namespace, so the one that
 		// had it died; its RTM_DELNSID is still on its way.
 		r.kill(ns, now, "its nsid belongs to another namespace")
-		r.staleDel[nsid] = now
+		r.staleDel[nsid] = staleDelete{found: now, reused: true}
 		ns = nil
 	}
 	if ns == nil {
@@ -330,7 +345,7 @@ func (r *registry) kill(ns *namespace, now time.Time, why string) {
 // taken: every RTM_DELNSID sent before then has been read or lost, so none
 // is still expected for a namespace found dead before then.
 func (r *registry) syncNSIDs(ids []int32, now, drained time.Time) (missing []int32, unnamed bool) {
-	maps.DeleteFunc(r.staleDel, func(_ int32, found time.Time) bool { return found.Before(drained) })
+	maps.DeleteFunc(r.staleDel, func(_ int32, sd staleDelete) bool { return sd.found.Before(drained) })
 	for _, ns := range r.byNSID {
 		if !ns.assignedAt.IsZero() && ns.assignedAt.Before(drained) {
 			// Its RTM_NEWNSID was read or lost.

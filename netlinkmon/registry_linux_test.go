@@ -727,6 +727,43 @@ func TestRegistryAssigned(t *testing.T) {
 	}
 }
 
+// The kernel frees an nsid before it announces its holder's death, so the
+// new holder's RTM_NEWNSID can come first, in either order with the old
+// holder's RTM_DELNSID.
+func TestRegistryAssignedOldHolderDeathAfterNewNSID(t *testing.T) {
+	tests := []struct {
+		name string
+		evs  []event
+	}{
+		{"old holder's death first", []event{delNSIDEv(true, 0, 3), newNSIDEv(true, 0, 3)}},
+		{"new holder's nsid first", []event{newNSIDEv(true, 0, 3), delNSIDEv(true, 0, 3)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newTestRegistry()
+			r.assigned(3, 100, "foo", SourceDir, t0)
+			r.apply([]event{newNSIDEv(true, 0, 3)}, t0)
+			// foo died; the monitor assigned its nsid to bar before
+			// foo's RTM_DELNSID was read.
+			r.assigned(3, 200, "bar", SourceDir, t0.Add(time.Second))
+			r.apply(tt.evs, t0.Add(time.Second))
+			s := r.snapshot(t0.Add(time.Second))
+			if mustNS(t, s, "foo").Alive || !mustNS(t, s, "bar").Alive {
+				t.Fatalf("foo alive %v, bar alive %v; want foo dead, bar alive",
+					mustNS(t, s, "foo").Alive, mustNS(t, s, "bar").Alive)
+			}
+			if s.Removals != 1 {
+				t.Errorf("removals = %d, want 1", s.Removals)
+			}
+			// bar's own death.
+			r.apply([]event{delNSIDEv(true, 0, 3)}, t0.Add(2*time.Second))
+			if mustNS(t, r.snapshot(t0.Add(2*time.Second)), "bar").Alive {
+				t.Errorf("bar survived its RTM_DELNSID")
+			}
+		})
+	}
+}
+
 func TestRegistryAssignedNoOldHolder(t *testing.T) {
 	r := newTestRegistry()
 	// The previous holder of nsid 0 died before the monitor started; its
