@@ -53,8 +53,12 @@ type registry struct {
 	byName map[string]*namespace
 	// staleDel holds the nsids whose RTM_DELNSID may still come for a
 	// namespace already counted dead (its nsid was given to another, or a
-	// dump found it gone).
-	staleDel map[int32]staleDelete
+	// dump found it gone), with the time that was found. The next
+	// RTM_DELNSID of the nsid is swallowed. The kernel frees an nsid before
+	// it announces its holder's death, and may give it out in between, so
+	// a new holder's RTM_NEWNSID does not cancel the expectation: it ends
+	// after staleDelTTL, or at a resync that drained the socket after it.
+	staleDel map[int32]time.Time
 	move     *pendingMove
 
 	// batch numbers the reader's batches, from 1; see linkState.dumped.
@@ -90,7 +94,7 @@ func newRegistry(selfInode uint64, retention time.Duration) *registry {
 		byNSID:    make(map[int32]*namespace),
 		byInode:   make(map[uint64]*namespace),
 		byName:    make(map[string]*namespace),
-		staleDel:  make(map[int32]staleDelete),
+		staleDel:  make(map[int32]time.Time),
 		unsettled: make(map[*namespace]struct{}),
 		waiting:   make(map[*namespace]struct{}),
 		seeding:   make(map[*namespace]struct{}),
@@ -130,11 +134,6 @@ func (r *registry) apply(evs []event, now time.Time) (unnamed bool) {
 			if !ev.local {
 				// Another namespace's own nsids mean nothing here.
 				continue
-			}
-			// A namespace found gone by a dump, and whose nsid the
-			// kernel gives out again, had its RTM_DELNSID lost.
-			if sd, ok := r.staleDel[ev.peer]; ok && !sd.reused {
-				delete(r.staleDel, ev.peer)
 			}
 			if ns, ok := r.byNSID[ev.peer]; ok {
 				ns.assignedAt = time.Time{}
@@ -210,35 +209,24 @@ func (r *registry) add(nsid int32, now time.Time) *namespace {
 	return ns
 }
 
-// A staleDelete is an RTM_DELNSID still expected for a namespace already
-// counted dead; the next one for its nsid is swallowed.
-type staleDelete struct {
-	found time.Time
-	// reused is set when the nsid already belongs to another namespace.
-	// The kernel frees an nsid before it announces its holder's death, and
-	// may give it out in between: the new holder's RTM_NEWNSID can come
-	// before the old holder's RTM_DELNSID, so it does not cancel this one.
-	reused bool
-}
-
 // vanished kills a namespace whose nsid a dump found gone. Its RTM_DELNSID
 // was lost in an overrun or is still to come: the next one for this nsid is
-// swallowed, unless an RTM_NEWNSID for it comes first.
+// swallowed (see registry.staleDel).
 func (r *registry) vanished(ns *namespace, now time.Time) {
 	r.kill(ns, now, "its nsid names no namespace")
-	r.staleDel[ns.nsid] = staleDelete{found: now}
+	r.staleDel[ns.nsid] = now
 }
 
 // assigned records that the monitor itself just had the kernel assign nsid
 // to the namespace with this inode, and names it. The kernel gives out only
 // free nsids, so whichever namespace held it here is dead, and its
 // RTM_DELNSID, before or after the new holder's RTM_NEWNSID, is swallowed
-// (staleDelete). An RTM_DELNSID read before that RTM_NEWNSID belongs to an
+// (registry.staleDel). An RTM_DELNSID read before that RTM_NEWNSID belongs to an
 // earlier holder even when none was known (namespace.assignedAt).
 func (r *registry) assigned(nsid int32, inode uint64, base string, src Source, now time.Time) *namespace {
 	if ns, ok := r.byNSID[nsid]; ok {
 		r.kill(ns, now, "the kernel gave its nsid out again")
-		r.staleDel[nsid] = staleDelete{found: now, reused: true}
+		r.staleDel[nsid] = now
 	}
 	ns := r.identify(nsid, inode, base, src, now)
 	ns.assignedAt = now
@@ -253,7 +241,7 @@ func (r *registry) identify(nsid int32, inode uint64, base string, src Source, n
 		// The kernel gave the nsid to another namespace, so the one that
 		// had it died; its RTM_DELNSID is still on its way.
 		r.kill(ns, now, "its nsid belongs to another namespace")
-		r.staleDel[nsid] = staleDelete{found: now, reused: true}
+		r.staleDel[nsid] = now
 		ns = nil
 	}
 	if ns == nil {
@@ -273,6 +261,12 @@ func (r *registry) identify(nsid int32, inode uint64, base string, src Source, n
 	r.name(ns, inode, base, src)
 	return ns
 }
+
+// staleDelTTL bounds how long an RTM_DELNSID is expected for a namespace
+// already counted dead. The kernel sends it right after it frees the nsid,
+// so it is read within a batch or two; one lost in an overrun must not
+// swallow the death of the nsid's next holder for long.
+const staleDelTTL = 10 * time.Second
 
 // nameWait is how long a namespace found in a directory waits for a name
 // that a living namespace holds, before it takes "ino-<inode>".
@@ -345,7 +339,7 @@ func (r *registry) kill(ns *namespace, now time.Time, why string) {
 // taken: every RTM_DELNSID sent before then has been read or lost, so none
 // is still expected for a namespace found dead before then.
 func (r *registry) syncNSIDs(ids []int32, now, drained time.Time) (missing []int32, unnamed bool) {
-	maps.DeleteFunc(r.staleDel, func(_ int32, sd staleDelete) bool { return sd.found.Before(drained) })
+	maps.DeleteFunc(r.staleDel, func(_ int32, found time.Time) bool { return found.Before(drained) })
 	for _, ns := range r.byNSID {
 		if !ns.assignedAt.IsZero() && ns.assignedAt.Before(drained) {
 			// Its RTM_NEWNSID was read or lost.
@@ -376,6 +370,7 @@ func (r *registry) prune(now time.Time) {
 			delete(r.byName, name)
 		}
 	}
+	maps.DeleteFunc(r.staleDel, func(_ int32, found time.Time) bool { return now.Sub(found) >= staleDelTTL })
 	r.self.expireTombstones(now)
 	r.self.expireFormer(now, r.retention)
 	for _, ns := range r.byNSID {

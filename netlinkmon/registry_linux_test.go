@@ -179,6 +179,40 @@ func TestRegistryDelNSID(t *testing.T) {
 	}
 }
 
+// A dump found foo's nsid gone before its RTM_DELNSID was read, and the
+// kernel gave the nsid to a new namespace, whose RTM_NEWNSID may come
+// before foo's RTM_DELNSID. One lost in an overrun stops being expected
+// after staleDelTTL.
+func TestRegistryVanishedThenReused(t *testing.T) {
+	tests := []struct {
+		name       string
+		evs        []event
+		at         time.Duration
+		newIsAlive bool
+	}{
+		{"its RTM_DELNSID before the reuse", []event{delNSIDEv(true, 0, 3), newNSIDEv(true, 0, 3)}, time.Second, true},
+		{"its RTM_DELNSID after the reuse", []event{newNSIDEv(true, 0, 3), delNSIDEv(true, 0, 3)}, time.Second, true},
+		// Its RTM_DELNSID was lost: after the TTL the next one is the new
+		// holder's own.
+		{"the new holder's death after the TTL", []event{newNSIDEv(true, 0, 3), delNSIDEv(true, 0, 3)}, staleDelTTL + time.Second, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newTestRegistry()
+			foo := r.identify(3, 100, "foo", SourceDir, t0)
+			r.vanished(foo, t0)
+			now := t0.Add(tt.at)
+			r.prune(now)
+			r.apply(tt.evs, now)
+			ns, ok := r.byNSID[3]
+			if ok == tt.newIsAlive && ns != foo {
+				return
+			}
+			t.Errorf("the namespace that took nsid 3: present %v, want %v", ok, tt.newIsAlive)
+		})
+	}
+}
+
 func TestRegistryUnnamedDeath(t *testing.T) {
 	r := newTestRegistry()
 	r.apply([]event{newNSIDEv(true, 0, 3), newLinkEv(false, 3, lk(2, "veth", 0)), delNSIDEv(true, 0, 3)}, t0)
