@@ -233,7 +233,16 @@ func (s *stream) write(evs []netlinkmon.Event) error {
 			return err
 		}
 	}
-	return s.rc.Flush()
+	if err := s.rc.Flush(); err != nil {
+		return err
+	}
+	// Without this, the deadline would still hold when the stream ends
+	// long after its last write, and the response's final chunk would fail:
+	// the client would see a truncated stream, not its end.
+	if err := s.rc.SetWriteDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
 }
 
 // newEncoder writes one JSON object per line. Link names are shown as they

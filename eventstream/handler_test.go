@@ -286,6 +286,19 @@ func TestStreamEnds(t *testing.T) {
 	}
 }
 
+// A stream that ends long after its last write still ends cleanly: the
+// write timeout bounds writes, not the stream.
+func TestStreamEndsAfterWriteTimeout(t *testing.T) {
+	feed, ts := serve(t, Options{WriteTimeout: 50 * time.Millisecond})
+	c := open(t, ts, "")
+	feed.Publish(linkEvent(netlinkmon.EventCreated, "host", netlinkmon.NoNSID, 1, "a", "veth"))
+	feed.Flush()
+	c.next()
+	time.Sleep(200 * time.Millisecond)
+	feed.Stop()
+	c.ended()
+}
+
 func TestStreamHeartbeat(t *testing.T) {
 	_, ts := serve(t, Options{Heartbeat: time.Millisecond})
 	c := open(t, ts, "")
