@@ -14,6 +14,7 @@
 package deploy_test
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -24,6 +25,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 )
 
 const (
@@ -218,6 +221,16 @@ func TestKubernetesScrapePath(t *testing.T) {
 		timeout, err2 := time.ParseDuration(string(ep.ScrapeTimeout))
 		if err1 != nil || err2 != nil || timeout > interval {
 			t.Errorf("ServiceMonitor interval %q, scrapeTimeout %q: want durations, the timeout not above the interval", ep.Interval, ep.ScrapeTimeout)
+		}
+		// A label that changes at every rollout would restart the alert
+		// rules' 1-day baselines and break their offsets.
+		for _, label := range []string{"pod", "container", "endpoint", "service"} {
+			if !slices.ContainsFunc(ep.RelabelConfigs, func(rc monitoringv1.RelabelConfig) bool {
+				re, err := regexp.Compile("^(?:" + rc.Regex + ")$")
+				return strings.EqualFold(rc.Action, "labeldrop") && err == nil && re.MatchString(label)
+			}) {
+				t.Errorf("ServiceMonitor endpoint %s keeps the %s label, which changes at every rollout", ep.Port, label)
+			}
 		}
 	}
 }
