@@ -217,7 +217,10 @@ func TestE2EEventsSlowClient(t *testing.T) {
 	// More creations than the stream queues (4096) and TCP holds.
 	const pairs = 3000
 	ns := testns.Add(t)
-	e := startExporter(t, dirOnly...)
+	// The client stays stuck through the burst and the wait for its
+	// counts, which take longer than the default write timeout on a
+	// loaded machine: the stream must not be closed meanwhile.
+	e := startExporter(t, append([]string{"--web.events.write-timeout=2m"}, dirOnly...)...)
 	e.waitMetrics(5*time.Second, 10*time.Millisecond, func(m metrics) error {
 		c := checker{m: m}
 		c.want("netlink_netns_info", labels("netns", ns), 1)

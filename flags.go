@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/alecthomas/units"
@@ -49,6 +50,7 @@ type config struct {
 	disableExporterMetrics bool
 	maxRequests            int
 	eventsMaxClients       int
+	eventsWriteTimeout     time.Duration
 	monitor                netlinkmon.Options
 	interfaces             collector.InterfaceOptions
 	web                    *web.FlagConfig
@@ -75,6 +77,9 @@ func parseFlags(args []string) (config, error) {
 	eventsMaxClients := app.Flag("web.events.max-clients",
 		"Maximum number of clients of the /events stream at once. Use 0 to disable /events.").
 		Default(strconv.Itoa(eventstream.DefaultMaxClients)).Int()
+	eventsWriteTimeout := app.Flag("web.events.write-timeout",
+		"How long a write to an /events client that does not read may block before its stream is closed. The monitor never waits for a client: its events are dropped meanwhile.").
+		Default(eventstream.DefaultWriteTimeout.String()).Duration()
 	netnsDirs := app.Flag("netns.dir",
 		"Directory of network namespace bind mounts to watch for additions and removals; a directory that does not exist yet is watched for. Repeatable. An empty value watches none.").
 		Default("/run/netns", "/var/run/docker/netns").Strings()
@@ -108,6 +113,7 @@ func parseFlags(args []string) (config, error) {
 		disableExporterMetrics: *disableExporterMetrics,
 		maxRequests:            *maxRequests,
 		eventsMaxClients:       *eventsMaxClients,
+		eventsWriteTimeout:     *eventsWriteTimeout,
 		monitor: netlinkmon.Options{
 			NetnsDirs:         cleanDirs(*netnsDirs),
 			ProcScan:          *procScan,
@@ -142,6 +148,9 @@ func (c *config) validate() error {
 	}
 	if c.eventsMaxClients < 0 {
 		return fmt.Errorf("--web.events.max-clients: must be 0 (no /events) or more, got %d", c.eventsMaxClients)
+	}
+	if d := c.eventsWriteTimeout; d <= 0 {
+		return fmt.Errorf("--web.events.write-timeout: must be positive, got %s", d)
 	}
 	if d := c.monitor.RescanInterval; d <= 0 {
 		return fmt.Errorf("--netns.rescan-interval: must be positive, got %s", d)

@@ -135,6 +135,8 @@ func TestParseFlagsErrors(t *testing.T) {
 		{"--links.detail.link-include=a**", "--links.detail.link-include"},
 		{"--links.detail.link-exclude=(?<x)", "--links.detail.link-exclude"},
 		{"--links.detail.max-series=0", "--links.detail.max-series"},
+		{"--web.events.write-timeout=0s", "--web.events.write-timeout"},
+		{"--web.events.write-timeout=soon", "--web.events.write-timeout"},
 		{"--links.detail.max-series=-1", "--links.detail.max-series"},
 		{"--links.detail.max-series=lots", "--links.detail.max-series"},
 	}

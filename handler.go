@@ -94,7 +94,7 @@ func newHandler(cfg config, src source, logger *slog.Logger) (http.Handler, erro
 	})
 	if cfg.eventsMaxClients > 0 {
 		mux.Handle(eventsPath, eventstream.NewHandler(src, logger.With("component", "eventstream"),
-			eventstream.Options{MaxClients: cfg.eventsMaxClients}))
+			eventstream.Options{MaxClients: cfg.eventsMaxClients, WriteTimeout: cfg.eventsWriteTimeout}))
 	}
 	mux.Handle("/", landing)
 	return mux, nil
