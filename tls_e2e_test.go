@@ -167,7 +167,7 @@ func TestE2ETLSBasicAuth(t *testing.T) {
 		"--web.config.file="+file, "--netns.dir=", "--no-netns.proc")
 
 	t.Run("no-credentials", func(t *testing.T) {
-		for _, path := range []string{"/metrics", "/-/healthy", "/"} {
+		for _, path := range []string{"/metrics", "/-/healthy", "/", "/events"} {
 			if code, _, err := e.get(path, false); err != nil || code != http.StatusUnauthorized {
 				t.Errorf("GET %s without credentials: %d, %v; want 401", path, code, err)
 			}
@@ -186,6 +186,11 @@ func TestE2ETLSBasicAuth(t *testing.T) {
 		if err := c.err(); err != nil {
 			t.Error(err)
 		}
+	})
+	t.Run("events", func(t *testing.T) {
+		// The stream is served over the same TLS, behind the same
+		// password; openEvents fails unless it is 200 with NDJSON.
+		e.openEvents(e.client, "").close()
 	})
 	t.Run("plain-http", func(t *testing.T) {
 		plain := *e
