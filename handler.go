@@ -29,14 +29,16 @@ import (
 	"github.com/netlink-exporter/netlink_exporter/eventstream"
 )
 
-// newHandler serves the metrics of src on cfg.metricsPath, a landing page
-// on / and a health check. The exporter's own go_*, process_* and
-// promhttp_* metrics are registered unless --web.disable-exporter-metrics.
 // A source is what the handlers serve: *netlinkmon.Monitor.
 type source interface {
 	collector.Source
+	collector.InterfaceSource
 	eventstream.Subscriber
 }
+
+// newHandler serves the metrics of src on cfg.metricsPath, a landing page
+// on / and a health check. The exporter's own go_*, process_* and
+// promhttp_* metrics are registered unless --web.disable-exporter-metrics.
 
 func newHandler(cfg config, src source, logger *slog.Logger) (http.Handler, error) {
 	reg := prometheus.NewRegistry()

@@ -27,6 +27,10 @@ import (
 
 type fakeSource struct{}
 
+// InterfaceSnapshot returns the same snapshot: each collector reads only
+// its own part of it.
+func (f fakeSource) InterfaceSnapshot() netlinkmon.Snapshot { return f.Snapshot() }
+
 func (fakeSource) Snapshot() netlinkmon.Snapshot {
 	return netlinkmon.Snapshot{
 		Namespaces: []netlinkmon.Namespace{{

@@ -28,6 +28,10 @@ type fakeSource netlinkmon.Snapshot
 
 func (f fakeSource) Snapshot() netlinkmon.Snapshot { return netlinkmon.Snapshot(f) }
 
+// InterfaceSnapshot returns the same snapshot: each collector reads only
+// its own part of it.
+func (f fakeSource) InterfaceSnapshot() netlinkmon.Snapshot { return netlinkmon.Snapshot(f) }
+
 // flagBit returns the bit of flag name, failing tb if there is none.
 func flagBit(tb testing.TB, name string) int {
 	tb.Helper()

@@ -73,8 +73,14 @@ type InterfaceOptions struct {
 	Logger *slog.Logger
 }
 
+// An InterfaceSource provides the per-link detail to expose.
+// *netlinkmon.Monitor is one.
+type InterfaceSource interface {
+	InterfaceSnapshot() netlinkmon.Snapshot
+}
+
 type interfaces struct {
-	src  Source
+	src  InterfaceSource
 	opts InterfaceOptions
 	log  *slog.Logger
 	// capped is whether the last scrape left series out, so that the log
@@ -86,7 +92,7 @@ var _ prometheus.Collector = (*interfaces)(nil)
 
 // NewInterfaces returns a collector of per-link series, which takes one
 // snapshot of src per scrape.
-func NewInterfaces(src Source, opts InterfaceOptions) (prometheus.Collector, error) {
+func NewInterfaces(src InterfaceSource, opts InterfaceOptions) (prometheus.Collector, error) {
 	if opts.MaxSeries <= 0 {
 		return nil, errors.New("collector: the per-link series limit must be positive")
 	}
@@ -110,7 +116,7 @@ func (c *interfaces) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (c *interfaces) Collect(ch chan<- prometheus.Metric) {
-	s := c.src.Snapshot()
+	s := c.src.InterfaceSnapshot()
 	p := make(pairs)
 	refs, series, dropped := c.selected(s.Namespaces, p)
 

@@ -290,7 +290,7 @@ type changingSource struct {
 	snap netlinkmon.Snapshot
 }
 
-func (s *changingSource) Snapshot() netlinkmon.Snapshot {
+func (s *changingSource) InterfaceSnapshot() netlinkmon.Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.snap

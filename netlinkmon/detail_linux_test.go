@@ -171,6 +171,31 @@ func TestRegistryLinkDetail(t *testing.T) {
 	}
 }
 
+// The monitor's two snapshots each hold their own part: the counters
+// without per-link detail, and the detail without the counters.
+func TestRegistrySnapshotParts(t *testing.T) {
+	r := newTestRegistry()
+	r.enableDetail()
+	seedHost(r, named(withCarrier(lk(5, "veth", ifRunning), 1, 1), "eth0"))
+	now := at(time.Second)
+
+	host := mustNS(t, r.counters(now), "host")
+	if host.Interfaces != nil || len(host.Kinds) == 0 {
+		t.Errorf("counters: %d interfaces, %d kinds; want none and some", len(host.Interfaces), len(host.Kinds))
+	}
+	host = mustNS(t, r.interfaceSnapshot(now), "host")
+	if len(host.Interfaces) != 1 || host.Kinds != nil || host.Links != nil {
+		t.Errorf("interfaces: %d interfaces, %d kinds, %d link counts; want 1, none, none",
+			len(host.Interfaces), len(host.Kinds), len(host.Links))
+	}
+
+	r = newTestRegistry()
+	seedHost(r, named(lk(5, "veth", ifRunning), "eth0"))
+	if s := r.interfaceSnapshot(now); len(s.Namespaces) != 0 {
+		t.Errorf("interface snapshot without detail: %d namespaces, want none", len(s.Namespaces))
+	}
+}
+
 // A deleted link's detail stays for the retention, then the snapshot leaves
 // it out and a prune forgets it.
 func TestRegistryLinkDetailRetention(t *testing.T) {

@@ -98,7 +98,7 @@ func TestLiveLinkDetail(t *testing.T) {
 	testns.IPBatch(t, ns, bridgedLines("link set br0 up", "link set va up", "link set vb up"))
 	lo := ifaceView{Kind: "device", OperState: "down"}
 	br0 := ifaceView{Kind: "bridge", OperState: "up", Up: true, Carrier: true}
-	waitFor(t, mon, detailWait, "detail of "+ns, ifacesDiff(ns, map[string]ifaceView{
+	waitForSnapshot(t, mon.InterfaceSnapshot, detailWait, "detail of "+ns, ifacesDiff(ns, map[string]ifaceView{
 		"lo":  lo,
 		"br0": br0,
 		"va":  {Kind: "veth", OperState: "up", Master: "br0", Up: true, Carrier: true, CarrierUp: 1},
@@ -107,7 +107,7 @@ func TestLiveLinkDetail(t *testing.T) {
 
 	// Down on one end takes the carrier of both.
 	testns.IPBatch(t, ns, []string{"link set vb down", "link set vb up", "link set vb down", "link set vb up"})
-	waitFor(t, mon, detailWait, "carrier transitions in "+ns, ifacesDiff(ns, map[string]ifaceView{
+	waitForSnapshot(t, mon.InterfaceSnapshot, detailWait, "carrier transitions in "+ns, ifacesDiff(ns, map[string]ifaceView{
 		"lo":  lo,
 		"br0": br0,
 		"va":  {Kind: "veth", OperState: "up", Master: "br0", Up: true, Carrier: true, CarrierUp: 3, CarrierDown: 2},
@@ -116,21 +116,21 @@ func TestLiveLinkDetail(t *testing.T) {
 
 	testns.IP(t, "-n", ns, "link", "set", "va", "nomaster")
 	testns.IP(t, "-n", ns, "link", "set", "vb", "down")
-	waitFor(t, mon, detailWait, "va released in "+ns, ifacesDiff(ns, map[string]ifaceView{
+	waitForSnapshot(t, mon.InterfaceSnapshot, detailWait, "va released in "+ns, ifacesDiff(ns, map[string]ifaceView{
 		"lo":  lo,
 		"br0": {Kind: "bridge", OperState: "down", Up: true},
 		"va":  {Kind: "veth", OperState: "lowerlayerdown", Up: true, CarrierUp: 3, CarrierDown: 3},
 		"vb":  {Kind: "veth", OperState: "down", CarrierUp: 3, CarrierDown: 3},
 	}, "br0"))
-	got := countsOf(mustFind(t, mon, ns))
+	got := countsOf(mustFind(t, mon.Snapshot(), ns))
 	if got["veth"]["creations"] != 2 || got["veth"]["deletions"] != 0 || got["device"]["deletions"] != 0 {
 		t.Errorf("counters after enslaving and releasing a veth: %v; want 2 veth creations and no deletion", got)
 	}
 }
 
-func mustFind(t *testing.T, mon *netlinkmon.Monitor, name string) netlinkmon.Namespace {
+func mustFind(t *testing.T, s netlinkmon.Snapshot, name string) netlinkmon.Namespace {
 	t.Helper()
-	ns, ok := findNS(mon.Snapshot(), name)
+	ns, ok := findNS(s, name)
 	if !ok {
 		t.Fatalf("namespace %s is not in the snapshot", name)
 	}
@@ -170,25 +170,25 @@ func TestLiveLinkDetailRetention(t *testing.T) {
 	testns.IPBatch(t, ns, []string{"link add v0 type veth peer name v1", "link set v0 up", "link set v1 up"})
 	up := ifaceView{Kind: "veth", OperState: "up", Up: true, Carrier: true, CarrierUp: 1}
 	lo := ifaceView{Kind: "device", OperState: "down"}
-	waitFor(t, mon, detailWait, "veths in "+ns, ifacesDiff(ns, map[string]ifaceView{"lo": lo, "v0": up, "v1": up}))
+	waitForSnapshot(t, mon.InterfaceSnapshot, detailWait, "veths in "+ns, ifacesDiff(ns, map[string]ifaceView{"lo": lo, "v0": up, "v1": up}))
 
 	// A move takes the link down before it leaves.
 	testns.IP(t, "-n", ns, "link", "set", "v1", "netns", other)
-	waitFor(t, mon, detailWait, "v1 moved out of "+ns, ifaceDiff(ns, "v1", &ifaceView{
+	waitForSnapshot(t, mon.InterfaceSnapshot, detailWait, "v1 moved out of "+ns, ifaceDiff(ns, "v1", &ifaceView{
 		Kind: "veth", OperState: "down", CarrierUp: 1, CarrierDown: 1, Deleted: true,
 	}))
-	waitFor(t, mon, detailWait, "v1 moved into "+other, ifaceDiff(other, "v1", &ifaceView{Kind: "veth", OperState: "down"}))
+	waitForSnapshot(t, mon.InterfaceSnapshot, detailWait, "v1 moved into "+other, ifaceDiff(other, "v1", &ifaceView{Kind: "veth", OperState: "down"}))
 
 	// A link that is up is closed before it is deleted.
 	testns.IP(t, "-n", ns, "link", "del", "v0")
-	waitFor(t, mon, detailWait, "v0 deleted in "+ns, ifaceDiff(ns, "v0", &ifaceView{
+	waitForSnapshot(t, mon.InterfaceSnapshot, detailWait, "v0 deleted in "+ns, ifaceDiff(ns, "v0", &ifaceView{
 		Kind: "veth", OperState: "down", CarrierUp: 1, CarrierDown: 1, Deleted: true,
 	}))
-	waitFor(t, mon, detailWait, "v1 deleted with its peer in "+other, ifaceDiff(other, "v1", &ifaceView{Kind: "veth", OperState: "down", Deleted: true}))
+	waitForSnapshot(t, mon.InterfaceSnapshot, detailWait, "v1 deleted with its peer in "+other, ifaceDiff(other, "v1", &ifaceView{Kind: "veth", OperState: "down", Deleted: true}))
 
 	// Forgotten once the retention has passed: a prune runs every second.
-	waitFor(t, mon, retention+detailWait, "deleted links forgotten in "+ns, ifacesDiff(ns, map[string]ifaceView{"lo": lo}))
-	waitFor(t, mon, detailWait, "deleted links forgotten in "+other, ifacesDiff(other, map[string]ifaceView{"lo": lo}))
+	waitForSnapshot(t, mon.InterfaceSnapshot, retention+detailWait, "deleted links forgotten in "+ns, ifacesDiff(ns, map[string]ifaceView{"lo": lo}))
+	waitForSnapshot(t, mon.InterfaceSnapshot, detailWait, "deleted links forgotten in "+other, ifacesDiff(other, map[string]ifaceView{"lo": lo}))
 }
 
 // The links of a namespace that dies keep their final detail, masters
@@ -205,15 +205,15 @@ func TestLiveLinkDetailNamespaceDeath(t *testing.T) {
 	va := ifaceView{Kind: "veth", OperState: "up", Master: "br0", Up: true, Carrier: true, CarrierUp: 1}
 	vb := ifaceView{Kind: "veth", OperState: "up", Up: true, Carrier: true, CarrierUp: 1}
 	br0 := ifaceView{Kind: "bridge", OperState: "down"}
-	waitFor(t, mon, detailWait, "detail of "+ns, ifacesDiff(ns, map[string]ifaceView{"lo": lo, "br0": br0, "va": va, "vb": vb}, "br0"))
+	waitForSnapshot(t, mon.InterfaceSnapshot, detailWait, "detail of "+ns, ifacesDiff(ns, map[string]ifaceView{"lo": lo, "br0": br0, "va": va, "vb": vb}, "br0"))
 
 	testns.Del(t, ns)
 	waitDead(t, mon, ns, detailWait)
 	lo.Deleted, br0.Deleted, va.Deleted, vb.Deleted = true, true, true, true
-	if d := ifacesDiff(ns, map[string]ifaceView{"lo": lo, "br0": br0, "va": va, "vb": vb}, "br0")(mon.Snapshot()); d != "" {
+	if d := ifacesDiff(ns, map[string]ifaceView{"lo": lo, "br0": br0, "va": va, "vb": vb}, "br0")(mon.InterfaceSnapshot()); d != "" {
 		t.Fatalf("dead namespace %s: %s", ns, d)
 	}
-	dead := mustFind(t, mon, ns)
+	dead := mustFind(t, mon.InterfaceSnapshot(), ns)
 	for _, i := range dead.Interfaces {
 		if !i.Deleted.Equal(dead.Interfaces[0].Deleted) {
 			t.Errorf("%s deleted at %v, %s at %v; want the namespace's death for all", i.Name, i.Deleted, dead.Interfaces[0].Name, dead.Interfaces[0].Deleted)
@@ -230,6 +230,9 @@ func TestLiveLinkDetailDisabled(t *testing.T) {
 	waitWatched(t, mon, ns, netlinkmon.SourceDir, detailWait)
 	testns.IP(t, "-n", ns, "link", "add", "v0", "type", "veth", "peer", "name", "v1")
 	expectCounts(t, mon, ns, detailWait, counts{"veth": {"creations": 2}})
+	if s := mon.InterfaceSnapshot(); len(s.Namespaces) != 0 {
+		t.Errorf("interface snapshot of %d namespaces without LinkDetail", len(s.Namespaces))
+	}
 	for _, n := range mon.Snapshot().Namespaces {
 		if n.Interfaces != nil {
 			t.Errorf("namespace %s has %d interfaces without LinkDetail", n.Name, len(n.Interfaces))

@@ -144,9 +144,15 @@ func linksOf(ns netlinkmon.Namespace) map[string]int {
 // difference after timeout.
 func waitFor(t *testing.T, mon *netlinkmon.Monitor, timeout time.Duration, what string, diff func(netlinkmon.Snapshot) string) {
 	t.Helper()
+	waitForSnapshot(t, mon.Snapshot, timeout, what, diff)
+}
+
+// waitForSnapshot is waitFor on the snapshots that snap takes.
+func waitForSnapshot(t *testing.T, snap func() netlinkmon.Snapshot, timeout time.Duration, what string, diff func(netlinkmon.Snapshot) string) {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		d := diff(mon.Snapshot())
+		d := diff(snap())
 		if d == "" {
 			return
 		}

@@ -345,9 +345,19 @@ func checkCaps(need []capability) error {
 func (m *Monitor) Snapshot() Snapshot {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s := m.reg.snapshot(time.Now())
+	s := m.reg.counters(time.Now())
 	s.EventSubscribers, s.EventsDropped = m.reg.feed.Subscribers(), m.reg.feed.Dropped()
 	return s
+}
+
+// InterfaceSnapshot returns a copy of the per-link detail alone (Namespaces
+// with their Interfaces, and nothing else), empty unless
+// Options.LinkDetail. Snapshot leaves the detail out: each scrape takes both,
+// and neither builds what the other needs.
+func (m *Monitor) InterfaceSnapshot() Snapshot {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.reg.interfaceSnapshot(time.Now())
 }
 
 // Wait blocks until the monitor has stopped after its context was cancelled,

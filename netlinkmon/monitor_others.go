@@ -32,6 +32,9 @@ func Start(context.Context, Options) (*Monitor, error) {
 // Snapshot returns an empty snapshot.
 func (*Monitor) Snapshot() Snapshot { return Snapshot{} }
 
+// InterfaceSnapshot returns an empty snapshot.
+func (*Monitor) InterfaceSnapshot() Snapshot { return Snapshot{} }
+
 // Subscribe returns a subscription that has already ended.
 func (*Monitor) Subscribe(buffer int, match func(*Event) bool) *Subscription {
 	f := NewFeed()

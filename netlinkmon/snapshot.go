@@ -79,8 +79,8 @@ type Namespace struct {
 	// Links counts the links now present, by kind and operstate, sorted.
 	Links []LinkCount
 	// Interfaces is the detail of each link present, and of each link
-	// that left within the retention, sorted by ifindex. It is filled only
-	// with Options.LinkDetail.
+	// that left within the retention, sorted by ifindex. Only
+	// Monitor.InterfaceSnapshot fills it, with Options.LinkDetail.
 	Interfaces []Interface
 }
 

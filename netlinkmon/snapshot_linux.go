@@ -31,9 +31,19 @@ func operStateName(v uint8) string {
 	return "unknown"
 }
 
-// snapshot copies the exported state. Dead namespaces whose retention has
-// expired are left out even before the next prune.
+// snapshot copies the exported state, per-link detail included when the
+// registry keeps it. Dead namespaces whose retention has expired are left
+// out even before the next prune.
 func (r *registry) snapshot(now time.Time) Snapshot {
+	s := r.counters(now)
+	if r.detail {
+		s.Namespaces = r.withInterfaces(s.Namespaces, now)
+	}
+	return s
+}
+
+// counters copies the state without per-link detail.
+func (r *registry) counters(now time.Time) Snapshot {
 	s := Snapshot{
 		Namespaces:  make([]Namespace, 0, len(r.byName)),
 		Discoveries: r.discoveries,
@@ -54,15 +64,41 @@ func (r *registry) snapshot(now time.Time) Snapshot {
 		if !ns.alive && now.Sub(ns.died) >= r.retention {
 			continue
 		}
-		out := ns.snapshot()
-		if r.detail {
-			out.Interfaces = ns.interfaces(now, r.retention)
-		}
-		s.Namespaces = append(s.Namespaces, out)
+		s.Namespaces = append(s.Namespaces, ns.snapshot())
 	}
-	slices.SortFunc(s.Namespaces, func(a, b Namespace) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(s.Namespaces, namespaceOrder)
 	return s
 }
+
+// interfaceSnapshot copies only the per-link detail: each namespace's name,
+// whether it lives, and its links. It is empty unless the registry keeps
+// detail.
+func (r *registry) interfaceSnapshot(now time.Time) Snapshot {
+	if !r.detail {
+		return Snapshot{}
+	}
+	var nss []Namespace
+	for _, ns := range r.byName {
+		if !ns.alive && now.Sub(ns.died) >= r.retention {
+			continue
+		}
+		nss = append(nss, Namespace{Name: ns.name, Inode: ns.inode, NSID: ns.nsid, Source: ns.source, Alive: ns.alive})
+	}
+	slices.SortFunc(nss, namespaceOrder)
+	return Snapshot{Namespaces: r.withInterfaces(nss, now)}
+}
+
+// withInterfaces adds the per-link detail of each namespace in nss.
+func (r *registry) withInterfaces(nss []Namespace, now time.Time) []Namespace {
+	for i := range nss {
+		if ns := r.byName[nss[i].Name]; ns != nil {
+			nss[i].Interfaces = ns.interfaces(now, r.retention)
+		}
+	}
+	return nss
+}
+
+func namespaceOrder(a, b Namespace) int { return strings.Compare(a.Name, b.Name) }
 
 func (ns *namespace) snapshot() Namespace {
 	out := Namespace{
