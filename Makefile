@@ -28,10 +28,14 @@ all: style vet test build
 # The README's test command. Integration tests probe for root and the needed
 # capabilities at run time and skip themselves without them, so run this as
 # root to exercise everything (CI does).
+#
+# -p 1 tests one package at a time: the integration tests of every package
+# contend for the kernel's RTNL lock, and one package's bursts of thousands
+# of links would stall another's startups and shutdowns for seconds.
 .PHONY: test
 test:
 	@echo ">> running all tests"
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -p 1 ./...
 	@echo ">> checking deployment artifacts (deploy/)"
 	cd $(DEPLOY_DIR) && $(GO) test -count=1 ./...
 
