@@ -22,7 +22,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -30,23 +29,6 @@ import (
 	"testing"
 	"time"
 )
-
-// findAlertmanager returns the path of the Alertmanager, or "" and why it
-// is missing. A missing one fails t in CI, where .ci/run installs it and a
-// skip would hide a delivery that was never tested.
-func findAlertmanager(t *testing.T) (path, missing string) {
-	t.Helper()
-	// Debian's name, then upstream's.
-	for _, name := range []string{"prometheus-alertmanager", "alertmanager"} {
-		if path, err := exec.LookPath(name); err == nil {
-			return path, ""
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("prometheus-alertmanager is needed and CI=true (.ci/run installs Debian's prometheus-alertmanager)")
-	}
-	return "", "skipping: the Alertmanager is not installed (Debian: apt-get install prometheus-alertmanager)"
-}
 
 // startAlertmanager starts bin on a free port of 127.0.0.1, alone (no
 // cluster), routing every alert in a group of its own to the webhook at

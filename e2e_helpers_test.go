@@ -442,6 +442,33 @@ func (e *exporter) waitMetrics(timeout, interval time.Duration, check func(m met
 	}
 }
 
+// lookTool returns the path of the first of names on PATH. Where none is,
+// it fails t in CI (CI=true), where .ci/run installs every tool the tests
+// need and a skip would hide a test that never ran; elsewhere it returns
+// why the caller should skip.
+func lookTool(t *testing.T, names ...string) (path, missing string) {
+	t.Helper()
+	for _, name := range names {
+		if path, err := exec.LookPath(name); err == nil {
+			return path, ""
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is needed and CI=true (.ci/run installs it)", names[0])
+	}
+	return "", fmt.Sprintf("skipping: %s is not installed (.ci/run names its Debian package)", strings.Join(names, " or "))
+}
+
+// requireTool is lookTool that skips t when the tool is missing.
+func requireTool(t *testing.T, names ...string) string {
+	t.Helper()
+	path, missing := lookTool(t, names...)
+	if missing != "" {
+		t.Skip(missing)
+	}
+	return path
+}
+
 // runExporter runs the exporter binary, optionally through a wrapper
 // command such as setpriv, expecting it to exit by itself within timeout.
 // It returns the exit status and the output.

@@ -314,6 +314,17 @@ const (
 	e2eHash     = "$2a$04$n.TQOFNyB36wYqlKNMX39e.p0zlGHBXNtrEOqp2bnrYllDvvr7tn2"
 )
 
+// webConfigAuth writes a web config that asks for the e2e user's basic
+// auth, and returns its path.
+func webConfigAuth(t *testing.T) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "web.yml")
+	if err := os.WriteFile(file, []byte("basic_auth_users:\n  "+e2eUser+": "+e2eHash+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
 // TestE2EWebConfig checks --web.config.file: a broken file is a startup
 // error that names it, and basic auth guards /metrics.
 func TestE2EWebConfig(t *testing.T) {
@@ -346,11 +357,7 @@ func TestE2EWebConfig(t *testing.T) {
 
 	t.Run("basic-auth", func(t *testing.T) {
 		t.Parallel()
-		file := filepath.Join(t.TempDir(), "web.yml")
-		config := "basic_auth_users:\n  " + e2eUser + ": " + e2eHash + "\n"
-		if err := os.WriteFile(file, []byte(config), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		file := webConfigAuth(t)
 		e := startExporterAuth(t, e2eUser, e2ePassword, append([]string{"--web.config.file=" + file}, quick...)...)
 		if code, _, err := e.get("/metrics", false); err != nil || code != http.StatusUnauthorized {
 			t.Errorf("GET /metrics without credentials: %d, %v; want 401", code, err)

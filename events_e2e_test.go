@@ -22,8 +22,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -112,17 +110,6 @@ func (s *eventStream) next(timeout time.Duration) (ev eventLine, line string, ok
 		s.t.Fatalf("no line from /events within %v", timeout)
 		return ev, "", false
 	}
-}
-
-// webConfigAuth writes a web config that asks for the e2e user's basic
-// auth, and returns its path.
-func webConfigAuth(t *testing.T) string {
-	t.Helper()
-	file := filepath.Join(t.TempDir(), "web.yml")
-	if err := os.WriteFile(file, []byte("basic_auth_users:\n  "+e2eUser+": "+e2eHash+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return file
 }
 
 // TestE2EEvents reads /events behind basic auth, as a person would with

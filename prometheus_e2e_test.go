@@ -101,7 +101,7 @@ func waitCounters(e *exporter, cs []counterCheck, after bool) {
 func TestE2EPrometheus(t *testing.T) {
 	t.Parallel()
 	testns.RequireRoot(t)
-	promBin := requirePrometheus(t)
+	promBin := requireTool(t, "prometheus")
 	rules := flapRulesForTest(t)
 	e := startExporter(t, dirOnly...)
 	target := strings.TrimPrefix(e.base, "http://")
@@ -109,7 +109,8 @@ func TestE2EPrometheus(t *testing.T) {
 	// would to a pager. Without one (not in CI), the rest still runs.
 	hook := startWebhook(t)
 	var ams []string
-	amBin, amMissing := findAlertmanager(t)
+	// Debian's name, then upstream's.
+	amBin, amMissing := lookTool(t, "prometheus-alertmanager", "alertmanager")
 	if amBin != "" {
 		am := startAlertmanager(t, amBin, hook.srv.URL)
 		ams = append(ams, strings.TrimPrefix(am.base, "http://"))

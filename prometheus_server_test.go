@@ -49,22 +49,6 @@ type promServer struct {
 // promJob is the scrape job of the exporter.
 const promJob = "netlink_exporter"
 
-// requirePrometheus returns the path of the prometheus server. Where it is
-// missing it skips t, except in CI, where .ci/run installs it and a skip
-// would hide a test that never ran.
-func requirePrometheus(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("prometheus")
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("prometheus is needed and CI=true: %v (.ci/run installs Debian's prometheus)", err)
-	}
-	t.Skipf("skipping: the prometheus server is not installed (Debian: apt-get install prometheus): %v", err)
-	return ""
-}
-
 // startPrometheus starts bin on a free port of 127.0.0.1, scraping target
 // and evaluating the rules in rulesFile every second, and sending alerts to
 // the alertmanagers (host:port), and waits until it is ready. Cleanup stops

@@ -53,7 +53,10 @@ const sandboxUID = "61184"
 func TestE2ESystemdSandbox(t *testing.T) {
 	t.Parallel()
 	testns.RequireRoot(t)
-	tools := needTools(t, "setpriv", "strace", "systemd-analyze", "unshare", "mount")
+	tools := make(map[string]string)
+	for _, name := range []string{"setpriv", "strace", "systemd-analyze", "unshare", "mount"} {
+		tools[name] = requireTool(t, name)
+	}
 	unit := readUnit(t)
 
 	bin := staticExporter(t)
@@ -382,23 +385,4 @@ func staticExporter(t *testing.T) string {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
-}
-
-// needTools returns the paths of the named programs. Where one is missing
-// it skips t, except in CI (CI=true), where .ci/run installs them all and a
-// skip would hide a check that never ran.
-func needTools(t *testing.T, names ...string) map[string]string {
-	t.Helper()
-	paths := make(map[string]string, len(names))
-	for _, name := range names {
-		p, err := exec.LookPath(name)
-		if err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s is needed and CI=true: %v (.ci/run installs it)", name, err)
-			}
-			t.Skipf("skipping: %s is not installed: %v", name, err)
-		}
-		paths[name] = p
-	}
-	return paths
 }

@@ -47,8 +47,6 @@ const (
 	promptly = time.Second
 )
 
-// startMonitor starts a monitor that cleanup stops, checking that it stops
-// without an error.
 // testLog writes the monitor's log lines to the test's log.
 type testLog struct{ t *testing.T }
 
@@ -57,6 +55,8 @@ func (l testLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// startMonitor starts a monitor that cleanup stops, checking that it stops
+// without an error.
 func startMonitor(t *testing.T, opts netlinkmon.Options) *netlinkmon.Monitor {
 	t.Helper()
 	testns.RequireRoot(t)
