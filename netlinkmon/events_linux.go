@@ -14,7 +14,6 @@
 package netlinkmon
 
 import (
-	"math/bits"
 	"time"
 )
 
@@ -99,15 +98,9 @@ func (ns *namespace) change(st *linkState, l *link, full bool, via Via, now time
 	if !full {
 		return ev, changed
 	}
-	diff := (st.flags ^ l.flags) & (1<<NumFlags - 1)
-	for diff != 0 {
-		b := bits.TrailingZeros32(diff)
-		diff &^= 1 << b
-		if l.flags&(1<<b) != 0 {
-			ev.FlagsSet = append(ev.FlagsSet, FlagName(b))
-		} else {
-			ev.FlagsCleared = append(ev.FlagsCleared, FlagName(b))
-		}
+	set, cleared := flagDiff(st.flags, l.flags)
+	if set|cleared != 0 {
+		ev.FlagsSet, ev.FlagsCleared = namesOf(set), namesOf(cleared)
 		changed = true
 	}
 	if st.oper != l.oper {

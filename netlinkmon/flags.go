@@ -13,6 +13,8 @@
 
 package netlinkmon
 
+import "math/bits"
+
 // NumFlags is the number of IFF flag bits the monitor tracks: every bit the
 // kernel defines in ifi_flags.
 const NumFlags = 19
@@ -32,4 +34,20 @@ func FlagName(b int) string {
 		return ""
 	}
 	return flagNames[b]
+}
+
+// flagDiff returns the tracked IFF bits that go from old to new: those set,
+// and those cleared.
+func flagDiff(old, new uint32) (set, cleared uint32) {
+	diff := (old ^ new) & (1<<NumFlags - 1)
+	return diff & new, diff &^ new
+}
+
+// namesOf returns the names of the flag bits in m, lowest first, or nil.
+func namesOf(m uint32) []string {
+	var out []string
+	for ; m != 0; m &= m - 1 {
+		out = append(out, flagNames[bits.TrailingZeros32(m)])
+	}
+	return out
 }

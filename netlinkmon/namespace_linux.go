@@ -272,22 +272,16 @@ func (ns *namespace) update(st *linkState, l *link) {
 // countFlags counts each IFF bit that differs between old and new. The
 // kernel's ifi_change is not used: it is zero for carrier changes.
 func (ns *namespace) countFlags(kind string, old, new uint32) {
-	diff := old ^ new
-	if diff == 0 {
+	set, cleared := flagDiff(old, new)
+	if set|cleared == 0 {
 		return
 	}
 	c := ns.kind(kind)
-	for diff != 0 {
-		b := bits.TrailingZeros32(diff)
-		diff &^= 1 << b
-		if b >= NumFlags {
-			continue
-		}
-		if new&(1<<b) != 0 {
-			c.FlagsSet[b]++
-		} else {
-			c.FlagsCleared[b]++
-		}
+	for ; set != 0; set &= set - 1 {
+		c.FlagsSet[bits.TrailingZeros32(set)]++
+	}
+	for ; cleared != 0; cleared &= cleared - 1 {
+		c.FlagsCleared[bits.TrailingZeros32(cleared)]++
 	}
 }
 

@@ -362,11 +362,16 @@ func (r *registry) syncNSIDs(ids []int32, now, drained time.Time) (missing []int
 	return missing, unnamed
 }
 
+// expired reports whether ns is dead and its retention is over.
+func (r *registry) expired(ns *namespace, now time.Time) bool {
+	return !ns.alive && now.Sub(ns.died) >= r.retention
+}
+
 // prune forgets dead namespaces whose retention has expired, and old
 // tombstones.
 func (r *registry) prune(now time.Time) {
 	for name, ns := range r.byName {
-		if !ns.alive && now.Sub(ns.died) >= r.retention {
+		if r.expired(ns, now) {
 			delete(r.byName, name)
 		}
 	}

@@ -24,6 +24,19 @@ import (
 
 const hostIno = 4026531840
 
+// snapshot is what the monitor's two snapshots hold together: the
+// counters, and the per-link detail when the registry keeps it.
+func (r *registry) snapshot(now time.Time) Snapshot {
+	s := r.counters(now)
+	if r.detail {
+		d := r.interfaceSnapshot(now)
+		for i := range s.Namespaces {
+			s.Namespaces[i].Interfaces = d.Namespaces[i].Interfaces
+		}
+	}
+	return s
+}
+
 func newTestRegistry() *registry {
 	r := newRegistry(hostIno, time.Minute)
 	r.counting = true

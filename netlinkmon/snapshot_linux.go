@@ -31,18 +31,8 @@ func operStateName(v uint8) string {
 	return "unknown"
 }
 
-// snapshot copies the exported state, per-link detail included when the
-// registry keeps it. Dead namespaces whose retention has expired are left
-// out even before the next prune.
-func (r *registry) snapshot(now time.Time) Snapshot {
-	s := r.counters(now)
-	if r.detail {
-		s.Namespaces = r.withInterfaces(s.Namespaces, now)
-	}
-	return s
-}
-
-// counters copies the state without per-link detail.
+// counters copies the state without per-link detail. Dead namespaces whose
+// retention has expired are left out even before the next prune.
 func (r *registry) counters(now time.Time) Snapshot {
 	s := Snapshot{
 		Namespaces:  make([]Namespace, 0, len(r.byName)),
@@ -61,7 +51,7 @@ func (r *registry) counters(now time.Time) Snapshot {
 		s.Messages["malformed"] = r.malformed
 	}
 	for _, ns := range r.byName {
-		if !ns.alive && now.Sub(ns.died) >= r.retention {
+		if r.expired(ns, now) {
 			continue
 		}
 		s.Namespaces = append(s.Namespaces, ns.snapshot())
@@ -79,23 +69,16 @@ func (r *registry) interfaceSnapshot(now time.Time) Snapshot {
 	}
 	var nss []Namespace
 	for _, ns := range r.byName {
-		if !ns.alive && now.Sub(ns.died) >= r.retention {
+		if r.expired(ns, now) {
 			continue
 		}
-		nss = append(nss, Namespace{Name: ns.name, Inode: ns.inode, NSID: ns.nsid, Source: ns.source, Alive: ns.alive})
+		nss = append(nss, Namespace{
+			Name: ns.name, Inode: ns.inode, NSID: ns.nsid, Source: ns.source, Alive: ns.alive,
+			Interfaces: ns.interfaces(now, r.retention),
+		})
 	}
 	slices.SortFunc(nss, namespaceOrder)
-	return Snapshot{Namespaces: r.withInterfaces(nss, now)}
-}
-
-// withInterfaces adds the per-link detail of each namespace in nss.
-func (r *registry) withInterfaces(nss []Namespace, now time.Time) []Namespace {
-	for i := range nss {
-		if ns := r.byName[nss[i].Name]; ns != nil {
-			nss[i].Interfaces = ns.interfaces(now, r.retention)
-		}
-	}
-	return nss
+	return Snapshot{Namespaces: nss}
 }
 
 func namespaceOrder(a, b Namespace) int { return strings.Compare(a.Name, b.Name) }
