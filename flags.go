@@ -287,8 +287,8 @@ func addDetailFlags(app *kingpin.Application) *detailFlags {
 
 func (f *detailFlags) options() collector.InterfaceOptions {
 	return collector.InterfaceOptions{
-		NetnsInclude: f.netnsInclude.re, NetnsExclude: f.netnsExclude.re,
-		LinkInclude: f.linkInclude.re, LinkExclude: f.linkExclude.re,
+		NetnsInclude: f.netnsInclude.filter(), NetnsExclude: f.netnsExclude.re,
+		LinkInclude: f.linkInclude.filter(), LinkExclude: f.linkExclude.re,
 		MaxSeries: *f.maxSeries,
 	}
 }
@@ -307,6 +307,15 @@ func (a *anchoredRegexp) Set(s string) error {
 	}
 	a.re = re
 	return nil
+}
+
+// filter is re as an include filter: nil for `.*`, the default, which the
+// collector then need not run on every link at every scrape.
+func (a *anchoredRegexp) filter() *regexp.Regexp {
+	if a.String() == ".*" {
+		return nil
+	}
+	return a.re
 }
 
 func (a *anchoredRegexp) String() string {

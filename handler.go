@@ -39,7 +39,6 @@ type source interface {
 // newHandler serves the metrics of src on cfg.metricsPath, a landing page
 // on / and a health check. The exporter's own go_*, process_* and
 // promhttp_* metrics are registered unless --web.disable-exporter-metrics.
-
 func newHandler(cfg config, src source, logger *slog.Logger) (http.Handler, error) {
 	reg := prometheus.NewRegistry()
 	if err := register(reg, collector.New(src), versioncollector.NewCollector(exporterName)); err != nil {
@@ -65,7 +64,6 @@ func newHandler(cfg config, src source, logger *slog.Logger) (http.Handler, erro
 	// One registry, not prometheus.Gatherers over two: Gatherers checks and
 	// sorts every series a second time, a sixth of a scrape at 1,000
 	// namespaces.
-	metrics := promhttp.HandlerFor(reg, opts)
 	if !cfg.disableExporterMetrics {
 		err := register(reg,
 			collectors.NewGoCollector(),
@@ -74,7 +72,10 @@ func newHandler(cfg config, src source, logger *slog.Logger) (http.Handler, erro
 			return nil, err
 		}
 		opts.Registry = reg
-		metrics = promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, opts))
+	}
+	metrics := promhttp.HandlerFor(reg, opts)
+	if !cfg.disableExporterMetrics {
+		metrics = promhttp.InstrumentMetricHandler(reg, metrics)
 	}
 
 	landing, err := web.NewLandingPage(web.LandingConfig{
