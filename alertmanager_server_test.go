@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -131,38 +130,6 @@ func (h *webhook) find(name, netns string) (*amAlert, []string) {
 	return nil, h.bad
 }
 
-// An alertRule is an alerting rule as Prometheus loaded it: its labels and
-// annotation templates are those of the rules file.
-type alertRule struct {
-	Labels      map[string]string `json:"labels"`
-	Annotations map[string]string `json:"annotations"`
-}
-
-// alertRule returns the named alerting rule of the named group.
-func (p *promServer) alertRule(group, name string) (alertRule, error) {
-	var data struct {
-		Groups []struct {
-			Name  string `json:"name"`
-			Rules []struct {
-				alertRule
-				Name string `json:"name"`
-				Type string `json:"type"`
-			} `json:"rules"`
-		} `json:"groups"`
-	}
-	if err := p.get("/api/v1/rules", url.Values{"type": {"alert"}}, &data); err != nil {
-		return alertRule{}, err
-	}
-	for _, g := range data.Groups {
-		for _, r := range g.Rules {
-			if g.Name == group && r.Name == name && r.Type == "alerting" {
-				return r.alertRule, nil
-			}
-		}
-	}
-	return alertRule{}, fmt.Errorf("main: no alerting rule %s in group %s", name, group)
-}
-
 // templateAction matches an action of a Go template.
 var templateAction = regexp.MustCompile(`{{.*?}}`)
 
@@ -188,9 +155,12 @@ var (
 // rendered for that namespace.
 func waitFlapNotification(t *testing.T, p *promServer, hook *webhook, netns string) {
 	t.Helper()
-	rule, err := p.alertRule(flapGroup, flapAlert)
+	rule, loaded, err := p.alertRule(flapGroup, flapAlert)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !loaded {
+		t.Fatalf("no alerting rule %s in group %s", flapAlert, flapGroup)
 	}
 	start := time.Now()
 	deadline := start.Add(15 * time.Second)

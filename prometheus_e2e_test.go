@@ -274,14 +274,14 @@ func waitFlapAlert(t *testing.T, p *promServer, netns string, since time.Time) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		alerts, loaded, err := p.alerts(flapGroup, flapAlert)
+		rule, loaded, err := p.alertRule(flapGroup, flapAlert)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !loaded {
 			t.Fatalf("no alerting rule %s in group %s of %s", flapAlert, flapGroup, rulesFile)
 		}
-		for _, al := range alerts {
+		for _, al := range rule.Alerts {
 			if al.Labels["netns"] == netns && al.State == "firing" {
 				t.Logf("%s firing for netns %s %v after the flaps: %v", flapAlert, netns,
 					time.Since(since).Round(100*time.Millisecond), al.Labels)
@@ -289,7 +289,7 @@ func waitFlapAlert(t *testing.T, p *promServer, netns string, since time.Time) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s not firing for netns %s 20s after the flaps; its alerts: %+v", flapAlert, netns, alerts)
+			t.Fatalf("%s not firing for netns %s 20s after the flaps; its alerts: %+v", flapAlert, netns, rule.Alerts)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -255,28 +255,36 @@ type promAlert struct {
 	State  string            `json:"state"`
 }
 
-// alerts returns the alerts of the named alerting rule in the named group,
-// and false if the rule is not loaded.
-func (p *promServer) alerts(group, rule string) ([]promAlert, bool, error) {
+// An alertRule is an alerting rule as Prometheus loaded it: its labels and
+// annotation templates are those of the rules file, with its alerts now.
+type alertRule struct {
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	Alerts      []promAlert       `json:"alerts"`
+}
+
+// alertRule returns the named alerting rule of the named group, and false
+// if it is not loaded.
+func (p *promServer) alertRule(group, name string) (alertRule, bool, error) {
 	var data struct {
 		Groups []struct {
 			Name  string `json:"name"`
 			Rules []struct {
-				Name   string      `json:"name"`
-				Type   string      `json:"type"`
-				Alerts []promAlert `json:"alerts"`
+				alertRule
+				Name string `json:"name"`
+				Type string `json:"type"`
 			} `json:"rules"`
 		} `json:"groups"`
 	}
 	if err := p.get("/api/v1/rules", url.Values{"type": {"alert"}}, &data); err != nil {
-		return nil, false, err
+		return alertRule{}, false, err
 	}
 	for _, g := range data.Groups {
 		for _, r := range g.Rules {
-			if g.Name == group && r.Name == rule && r.Type == "alerting" {
-				return r.Alerts, true, nil
+			if g.Name == group && r.Name == name && r.Type == "alerting" {
+				return r.alertRule, true, nil
 			}
 		}
 	}
-	return nil, false, nil
+	return alertRule{}, false, nil
 }
