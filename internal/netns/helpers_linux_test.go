@@ -14,17 +14,14 @@
 package netns
 
 import (
-	"fmt"
-	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netlink-exporter/netlink_exporter/internal/testns"
 )
 
 // requireRoot skips tb unless it may create namespaces, links and mounts.
@@ -45,74 +42,16 @@ func requireRoot(tb testing.TB) {
 	}
 }
 
-// uniqueName returns prefix and six random hex digits, so that tests running
-// at the same time on one host do not collide. Keep interface names short:
-// at most 15 bytes.
-func uniqueName(prefix string) string {
-	return fmt.Sprintf("%s%06x", prefix, rand.Uint32()&0xffffff)
-}
-
-func run(tb testing.TB, name string, args ...string) {
-	tb.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		tb.Fatalf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
-	}
-}
-
-// addNetns creates a named namespace with "ip netns add" and returns its name.
-func addNetns(tb testing.TB) string {
-	tb.Helper()
-	name := uniqueName("nlxt-")
-	run(tb, "ip", "netns", "add", name)
-	tb.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
-	return name
-}
-
 // addVeth creates a veth pair with one end in the namespace netns (a name
 // or a pid) and returns the name of the end that stays on the host. It
 // vanishes when that namespace dies.
 func addVeth(tb testing.TB, netns string) string {
 	tb.Helper()
-	base := uniqueName("nlxt")
+	base := testns.Name(tb, "nlxt")
 	host, peer := base+"h", base+"p"
-	run(tb, "ip", "link", "add", host, "type", "veth", "peer", "name", peer, "netns", netns)
+	testns.IP(tb, "link", "add", host, "type", "veth", "peer", "name", peer, "netns", netns)
 	tb.Cleanup(func() { _ = exec.Command("ip", "link", "del", host).Run() })
 	return host
-}
-
-// startUnshared starts a process in a new network namespace and returns it
-// once it is there. Cleanup kills it.
-func startUnshared(tb testing.TB) *exec.Cmd {
-	tb.Helper()
-	cmd := exec.Command("unshare", "-n", "sleep", "30")
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start %v: %v", cmd.Args, err)
-	}
-	tb.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	self := inodeOf(tb, selfPath)
-	path := "/proc/" + strconv.Itoa(cmd.Process.Pid) + "/ns/net"
-	// unshare execs sleep once it is in the new namespace; until then it
-	// is in ours.
-	for deadline := time.Now().Add(5 * time.Second); inodeOf(tb, path) == self; {
-		if time.Now().After(deadline) {
-			tb.Fatalf("%v did not enter a new namespace", cmd.Args)
-		}
-		time.Sleep(time.Millisecond)
-	}
-	return cmd
-}
-
-func inodeOf(tb testing.TB, path string) uint64 {
-	tb.Helper()
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
-		tb.Fatalf("stat %s: %v", path, err)
-	}
-	return st.Ino
 }
 
 func nsfsDev(tb testing.TB) uint64 {
@@ -135,11 +74,6 @@ func bindSelf(tb testing.TB, path string) {
 		tb.Fatalf("bind %s on %s: %v", selfPath, path, err)
 	}
 	tb.Cleanup(func() { _ = unix.Unmount(path, unix.MNT_DETACH) })
-}
-
-func linkExists(name string) bool {
-	_, err := net.InterfaceByName(name)
-	return err == nil
 }
 
 func fdCount(tb testing.TB) int {

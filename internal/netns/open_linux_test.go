@@ -19,6 +19,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/netlink-exporter/netlink_exporter/internal/testns"
 )
 
 func TestOpen(t *testing.T) {
@@ -37,9 +39,9 @@ func TestOpen(t *testing.T) {
 	}{
 		{name: "same namespace", path: selfPath, inode: self},
 		{name: "other inode", path: selfPath, inode: self + 1, wantChanged: true},
-		{name: "plain file", path: plain, inode: inodeOf(t, plain), wantChanged: true},
+		{name: "plain file", path: plain, inode: testns.Inode(t, plain), wantChanged: true},
 		// Same inode as scanned, but a namespace of another type.
-		{name: "not a network namespace", path: "/proc/self/ns/uts", inode: inodeOf(t, "/proc/self/ns/uts"), wantChanged: true},
+		{name: "not a network namespace", path: "/proc/self/ns/uts", inode: testns.Inode(t, "/proc/self/ns/uts"), wantChanged: true},
 		{name: "missing", path: filepath.Join(t.TempDir(), "missing"), inode: self, wantMissing: true},
 	}
 	for _, tt := range tests {
@@ -62,7 +64,7 @@ func TestOpen(t *testing.T) {
 				return
 			}
 			defer f.Close()
-			if ino := inodeOf(t, "/proc/self/fd/"+fdName(f)); ino != tt.inode {
+			if ino := testns.Inode(t, "/proc/self/fd/"+fdName(f)); ino != tt.inode {
 				t.Errorf("Open(%s, %d) opened inode %d", tt.path, tt.inode, ino)
 			}
 		})

@@ -18,6 +18,10 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/netlink-exporter/netlink_exporter/internal/testns"
 )
 
 // TestNoPin checks that scanning, watching and Open+Close leave nothing that
@@ -35,29 +39,28 @@ func TestNoPin(t *testing.T) {
 	}{{
 		name: "bind mount",
 		setup: func(t *testing.T) (Candidate, func()) {
-			name := addNetns(t)
+			name := testns.Add(t)
 			path := filepath.Join("/run/netns", name)
-			return Candidate{Path: path, Name: name, Inode: inodeOf(t, path), Source: SourceDir},
-				func() { run(t, "ip", "netns", "del", name) }
+			return Candidate{Path: path, Name: name, Inode: testns.Inode(t, path), Source: SourceDir},
+				func() { testns.IP(t, "netns", "del", name) }
 		},
 	}, {
 		name: "process",
 		setup: func(t *testing.T) (Candidate, func()) {
-			cmd := startUnshared(t)
-			path := filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid), "ns", "net")
-			return Candidate{Path: path, Inode: inodeOf(t, path), Source: SourceProc},
-				func() {
-					_ = cmd.Process.Kill()
-					_ = cmd.Wait()
-				}
+			pid, inode := testns.Unshare(t)
+			path := filepath.Join("/proc", strconv.Itoa(pid), "ns", "net")
+			// A process leaves its namespaces when it exits, before it is
+			// reaped (testns's cleanup reaps it).
+			return Candidate{Path: path, Inode: inode, Source: SourceProc},
+				func() { mustDo(t, unix.Kill(pid, unix.SIGKILL)) }
 		},
 	}, {
 		name: "control: held open",
 		setup: func(t *testing.T) (Candidate, func()) {
-			name := addNetns(t)
+			name := testns.Add(t)
 			path := filepath.Join("/run/netns", name)
-			return Candidate{Path: path, Name: name, Inode: inodeOf(t, path), Source: SourceDir},
-				func() { run(t, "ip", "netns", "del", name) }
+			return Candidate{Path: path, Name: name, Inode: testns.Inode(t, path), Source: SourceDir},
+				func() { testns.IP(t, "netns", "del", name) }
 		},
 		hold: true,
 	}}
@@ -94,7 +97,7 @@ func TestNoPin(t *testing.T) {
 			letGo()
 			if tt.hold {
 				time.Sleep(300 * time.Millisecond)
-				if !linkExists(host) {
+				if !testns.LinkExists(host, "") {
 					t.Fatalf("%s vanished while the namespace was held open", host)
 				}
 				mustDo(t, f.Close())
@@ -108,7 +111,7 @@ func TestNoPin(t *testing.T) {
 func waitGone(t *testing.T, link string) {
 	t.Helper()
 	start := time.Now()
-	for linkExists(link) {
+	for testns.LinkExists(link, "") {
 		if time.Since(start) > time.Second {
 			t.Fatalf("%s still exists 1s after its namespace was let go: pinned", link)
 		}

@@ -20,6 +20,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/netlink-exporter/netlink_exporter/internal/testns"
 )
 
 func TestScanDir(t *testing.T) {
@@ -75,9 +77,9 @@ func TestScanDir(t *testing.T) {
 		name: "ip netns add",
 		root: true,
 		setup: func(t *testing.T, tmp string) (string, []Candidate) {
-			name := addNetns(t)
+			name := testns.Add(t)
 			path := filepath.Join("/run/netns", name)
-			return "/run/netns", []Candidate{{Path: path, Name: name, Inode: inodeOf(t, path), Source: SourceDir}}
+			return "/run/netns", []Candidate{{Path: path, Name: name, Inode: testns.Inode(t, path), Source: SourceDir}}
 		},
 	}}
 	for _, tt := range tests {

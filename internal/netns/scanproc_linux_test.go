@@ -16,10 +16,11 @@ package netns
 import (
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/netlink-exporter/netlink_exporter/internal/testns"
 )
 
 // TestScanProcFake scans fake proc roots, whose ns/net entries are symlinks
@@ -104,8 +105,7 @@ func TestScanProcMissingRoot(t *testing.T) {
 
 func TestScanProcUnshared(t *testing.T) {
 	requireRoot(t)
-	cmd := startUnshared(t)
-	want := inodeOf(t, "/proc/"+strconv.Itoa(cmd.Process.Pid)+"/ns/net")
+	_, want := testns.Unshare(t)
 	self, dev, err := Self()
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +119,7 @@ func TestScanProcUnshared(t *testing.T) {
 		if i > 0 && got[i-1].Inode >= c.Inode {
 			t.Errorf("ScanProc: %+v before %+v, want ascending distinct inodes", got[i-1], c)
 		}
-		if ino := inodeOf(t, c.Path); ino != c.Inode {
+		if ino := testns.Inode(t, c.Path); ino != c.Inode {
 			t.Errorf("ScanProc: %+v, but %s has inode %d", c, c.Path, ino)
 		}
 		found[c.Inode] = true

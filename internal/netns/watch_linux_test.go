@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netlink-exporter/netlink_exporter/internal/testns"
 )
 
 // startWatch runs Watch until cleanup and returns its signals.
@@ -104,7 +106,7 @@ func TestWatchNetns(t *testing.T) {
 	tmp := filepath.Join(t.TempDir(), "netns")
 	changed := startWatch(t, tmp, "/run/netns")
 	dev := nsfsDev(t)
-	name := uniqueName("nlxt-")
+	name := testns.Name(t, "nlxt-")
 	t.Cleanup(func() { _ = unix.Unmount(filepath.Join(tmp, "x"), unix.MNT_DETACH) })
 	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
 	has := func(dir, name string) func() bool {
@@ -128,8 +130,8 @@ func TestWatchNetns(t *testing.T) {
 			return nil
 		}, has(tmp, "x")},
 		{"unmount", func() error { return unix.Unmount(filepath.Join(tmp, "x"), 0) }, not(has(tmp, "x"))},
-		{"ip netns add", func() error { run(t, "ip", "netns", "add", name); return nil }, has("/run/netns", name)},
-		{"ip netns del", func() error { run(t, "ip", "netns", "del", name); return nil }, not(has("/run/netns", name))},
+		{"ip netns add", func() error { testns.IP(t, "netns", "add", name); return nil }, has("/run/netns", name)},
+		{"ip netns del", func() error { testns.IP(t, "netns", "del", name); return nil }, not(has("/run/netns", name))},
 	}
 	for _, s := range steps {
 		settle(changed)
