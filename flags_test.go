@@ -14,6 +14,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/netlink-exporter/netlink_exporter/internal/harness"
 	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
 )
 
@@ -228,5 +231,27 @@ func TestParseDetailFlags(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestExampleWebConfig checks that the example web config, as shipped,
+// passes the startup check once its certificate and key are in place.
+func TestExampleWebConfig(t *testing.T) {
+	pki, err := harness.NewPKI(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("deploy/systemd/web-config.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// In the PKI's directory, where its relative cert_file and key_file
+	// paths resolve.
+	file := filepath.Join(pki.Dir, "web.yml")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parseFlags([]string{"--web.config.file=" + file}); err != nil {
+		t.Error(err)
 	}
 }

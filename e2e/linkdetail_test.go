@@ -13,7 +13,7 @@
 
 //go:build linux
 
-package main
+package e2e
 
 import (
 	"fmt"
@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netlink-exporter/netlink_exporter/internal/harness"
 	"github.com/netlink-exporter/netlink_exporter/internal/testns"
 )
 
@@ -55,7 +56,7 @@ func TestE2ELinkDetail(t *testing.T) {
 	link := func(ns, name string, kv ...string) map[string]string {
 		return labels(append([]string{"netns", ns, "interface", name}, kv...)...)
 	}
-	wide.waitMetrics(detailWait, 10*time.Millisecond, func(m metrics) error {
+	wide.waitMetrics(detailWait, 10*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		c.want("netlink_interface_info", link(ns1, "va", "kind", "veth", "master", "br0", "operstate", "up"), 1)
 		c.want("netlink_interface_info", link(ns1, "br0", "kind", "bridge", "master", ""), 1)
@@ -65,13 +66,13 @@ func TestE2ELinkDetail(t *testing.T) {
 			c.want("netlink_interface_carrier", link(ns, "va"), 1)
 			c.want("netlink_interface_carrier_changes_total", link(ns, "va", "direction", "up"), 1)
 			c.want("netlink_interface_carrier_changes_total", link(ns, "va", "direction", "down"), 0)
-			if s := m.series(link(ns, "lo")); len(s) != 0 {
+			if s := m.Series(link(ns, "lo")); len(s) != 0 {
 				c.errs = append(c.errs, fmt.Errorf("lo is excluded, but has series %v", s))
 			}
 		}
 		c.want("netlink_interface_series_limit", nil, 10000)
 		c.want("netlink_interface_series_dropped", nil, 0)
-		if n := len(m.series(labels("interface", "va"))); n != 10 {
+		if n := len(m.Series(labels("interface", "va"))); n != 10 {
 			c.errs = append(c.errs, fmt.Errorf("%d series of the two va, want 10: other namespaces are not included", n))
 		}
 		return c.err()
@@ -79,7 +80,7 @@ func TestE2ELinkDetail(t *testing.T) {
 
 	// The peer's toggles are va's carrier transitions, in ns1 only.
 	testns.IPBatch(t, ns1, []string{"link set vb down", "link set vb up"})
-	wide.waitMetrics(detailWait, 10*time.Millisecond, func(m metrics) error {
+	wide.waitMetrics(detailWait, 10*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		c.want("netlink_interface_carrier_changes_total", link(ns1, "va", "direction", "up"), 2)
 		c.want("netlink_interface_carrier_changes_total", link(ns1, "va", "direction", "down"), 1)
@@ -87,7 +88,7 @@ func TestE2ELinkDetail(t *testing.T) {
 		return c.err()
 	})
 
-	capped.waitMetrics(detailWait, 10*time.Millisecond, func(m metrics) error {
+	capped.waitMetrics(detailWait, 10*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		c.want("netlink_interface_series_limit", nil, 12)
 		c.want("netlink_interface_series_dropped", nil, 5)
@@ -101,37 +102,37 @@ func TestE2ELinkDetail(t *testing.T) {
 	// their deletion, for the retention.
 	testns.IP(t, "-n", ns1, "link", "del", "va")
 	deleted := time.Now()
-	m, _ := wide.waitMetrics(detailWait, 10*time.Millisecond, func(m metrics) error {
+	m, _ := wide.waitMetrics(detailWait, 10*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		for _, name := range []string{"va", "vb"} {
 			c.want("netlink_interface_info", link(ns1, name, "kind", "veth"), 1)
 			c.want("netlink_interface_up", link(ns1, name), 0)
-			if _, ok := m.value("netlink_interface_deleted_timestamp_seconds", link(ns1, name)); !ok {
+			if _, ok := m.Value("netlink_interface_deleted_timestamp_seconds", link(ns1, name)); !ok {
 				c.errs = append(c.errs, fmt.Errorf("%s in %s: no deletion timestamp", name, ns1))
 			}
 		}
 		return c.err()
 	})
-	if ts, _ := m.value("netlink_interface_deleted_timestamp_seconds", link(ns1, "va")); time.Unix(int64(ts), 0).Before(deleted.Add(-time.Minute)) {
+	if ts, _ := m.Value("netlink_interface_deleted_timestamp_seconds", link(ns1, "va")); time.Unix(int64(ts), 0).Before(deleted.Add(-time.Minute)) {
 		t.Errorf("va deleted at %v, want about %v", time.Unix(int64(ts), 0), deleted)
 	}
-	wide.waitMetrics(retention+detailWait, 50*time.Millisecond, func(m metrics) error {
-		if s := append(m.series(link(ns1, "va")), m.series(link(ns1, "vb"))...); len(s) != 0 {
+	wide.waitMetrics(retention+detailWait, 50*time.Millisecond, func(m harness.Metrics) error {
+		if s := append(m.Series(link(ns1, "va")), m.Series(link(ns1, "vb"))...); len(s) != 0 {
 			return fmt.Errorf("deleted links still have series %v", s)
 		}
-		if _, ok := m.value("netlink_interface_info", link(ns2, "va")); !ok {
+		if _, ok := m.Value("netlink_interface_info", link(ns2, "va")); !ok {
 			return fmt.Errorf("va of %s lost its series with va of %s", ns2, ns1)
 		}
 		return nil
 	})
 
 	// br0 alone fits the limit once the deleted links are forgotten.
-	capped.waitMetrics(retention+detailWait, 50*time.Millisecond, func(m metrics) error {
+	capped.waitMetrics(retention+detailWait, 50*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		c.want("netlink_interface_series_dropped", nil, 0)
 		return c.err()
 	})
-	logs := capped.stderr.String()
+	logs := capped.proc.Output()
 	over := regexp.MustCompile(`msg="Per-link series over their limit[^"]*" limit=12 dropped=\d+`)
 	under := regexp.MustCompile(`msg="Per-link series back under their limit" limit=12 series=5`)
 	if n, m := len(over.FindAllString(logs, -1)), len(under.FindAllString(logs, -1)); n != 1 || m != 1 {
@@ -140,9 +141,9 @@ func TestE2ELinkDetail(t *testing.T) {
 }
 
 // interfaceSeries lists the per-link series that have the labels.
-func interfaceSeries(m metrics, labels map[string]string) []string {
+func interfaceSeries(m harness.Metrics, labels map[string]string) []string {
 	var out []string
-	for _, s := range m.series(labels) {
+	for _, s := range m.Series(labels) {
 		if strings.HasPrefix(s, "netlink_interface_") {
 			out = append(out, s)
 		}

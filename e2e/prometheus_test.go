@@ -13,7 +13,7 @@
 
 //go:build linux
 
-package main
+package e2e
 
 import (
 	"fmt"
@@ -27,12 +27,13 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/netlink-exporter/netlink_exporter/internal/harness"
 	"github.com/netlink-exporter/netlink_exporter/internal/testns"
 )
 
 // rulesFile holds the product's alert rules, which TestE2EPrometheus loads
 // into a real Prometheus.
-const rulesFile = "deploy/prometheus/netlink_exporter.rules.yml"
+const rulesFile = "../deploy/prometheus/netlink_exporter.rules.yml"
 
 // The flap alert of rulesFile, which TestE2EPrometheus makes fire.
 const (
@@ -79,7 +80,7 @@ func (c counterCheck) selector() string {
 // for seconds. The exporter cannot count what the kernel has not sent.
 func waitCounters(e *exporter, cs []counterCheck, after bool) {
 	e.t.Helper()
-	e.waitMetrics(30*time.Second, 20*time.Millisecond, func(m metrics) error {
+	e.waitMetrics(30*time.Second, 20*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		for _, cc := range cs {
 			want := cc.base
@@ -104,7 +105,7 @@ func TestE2EPrometheus(t *testing.T) {
 	promBin := requireTool(t, "prometheus")
 	rules := flapRulesForTest(t)
 	e := startExporter(t, dirOnly...)
-	target := strings.TrimPrefix(e.base, "http://")
+	target := e.proc.Addr
 	// The Alertmanager delivers the flap alert to the webhook, as it
 	// would to a pager. Without one (not in CI), the rest still runs.
 	hook := startWebhook(t)
@@ -113,14 +114,14 @@ func TestE2EPrometheus(t *testing.T) {
 	amBin, amMissing := lookTool(t, "prometheus-alertmanager", "alertmanager")
 	if amBin != "" {
 		am := startAlertmanager(t, amBin, hook.srv.URL)
-		ams = append(ams, strings.TrimPrefix(am.base, "http://"))
+		ams = append(ams, strings.TrimPrefix(am.URL, "http://"))
 	}
 	p := startPrometheus(t, promBin, target, rules, ams...)
 
 	a, b := testns.Add(t), testns.Add(t)
 	// Generous timeouts: this test measures no latency, and other tests
 	// may hold the kernel's RTNL lock for seconds.
-	e.waitMetrics(5*time.Second, 10*time.Millisecond, func(m metrics) error {
+	e.waitMetrics(5*time.Second, 10*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		c.want("netlink_netns_info", labels("netns", a), 1)
 		c.want("netlink_netns_info", labels("netns", b), 1)
@@ -274,7 +275,7 @@ func waitFlapAlert(t *testing.T, p *promServer, netns string, since time.Time) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		rule, loaded, err := p.alertRule(flapGroup, flapAlert)
+		rule, loaded, err := p.AlertRule(t.Context(), flapGroup, flapAlert)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,7 +13,7 @@
 
 //go:build linux
 
-package main
+package e2e
 
 import (
 	"encoding/json"
@@ -28,7 +28,7 @@ import (
 
 // dashboardJSON is the product's Grafana dashboard, whose queries
 // TestE2EPrometheus runs against a real Prometheus.
-const dashboardJSON = "deploy/grafana/netlink_exporter.json"
+const dashboardJSON = "../deploy/grafana/netlink_exporter.json"
 
 // labelValues matches Grafana's label_values(selector, label).
 var labelValues = regexp.MustCompile(`label_values\((.*),\s*(\w+)\)`)
@@ -81,7 +81,7 @@ func checkDashboard(t *testing.T, p *promServer, target, a, b string) {
 		if strings.Contains(q, "$") {
 			t.Fatalf("%s: a variable the test does not fill: %s", where, q)
 		}
-		v, err := p.query(q, 0)
+		v, err := p.Query(t.Context(), q, 0)
 		if err != nil {
 			t.Fatalf("%s: %v", where, err)
 		}

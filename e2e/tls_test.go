@@ -13,114 +13,43 @@
 
 //go:build linux
 
-package main
+package e2e
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/netlink-exporter/netlink_exporter/internal/harness"
 	"github.com/netlink-exporter/netlink_exporter/internal/testns"
 )
 
-// A testPKI is a CA and a server certificate for 127.0.0.1 that it signed,
-// written as PEM files into dir: ca.crt, tls.crt and tls.key, plus
-// other.key, a key that matches no certificate.
-type testPKI struct {
-	dir  string
-	pool *x509.CertPool // holds only the CA
-}
-
-func newTestPKI(t *testing.T) testPKI {
+// newPKI makes a test CA and a server certificate for 127.0.0.1 in a
+// temporary directory.
+func newPKI(t *testing.T) *harness.PKI {
 	t.Helper()
-	p := testPKI{dir: t.TempDir(), pool: x509.NewCertPool()}
-	now := time.Now()
-
-	caKey := p.newKey(t, "ca.key")
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "netlink_exporter e2e CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, caKey.Public(), caKey)
+	pki, err := harness.NewPKI(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.pool.AddCert(ca)
-	p.writePEM(t, "ca.crt", "CERTIFICATE", caDER)
-
-	srvKey := p.newKey(t, "tls.key")
-	srvTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, ca, srvKey.Public(), caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.writePEM(t, "tls.crt", "CERTIFICATE", srvDER)
-	p.newKey(t, "other.key")
-	return p
-}
-
-// newKey makes an ECDSA P-256 key and writes it as PKCS #8 PEM to name.
-func (p testPKI) newKey(t *testing.T, name string) *ecdsa.PrivateKey {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.writePEM(t, name, "PRIVATE KEY", der)
-	return key
-}
-
-func (p testPKI) writePEM(t *testing.T, name, typ string, der []byte) {
-	t.Helper()
-	data := pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
-	if err := os.WriteFile(filepath.Join(p.dir, name), data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	return pki
 }
 
 // webConfig writes a web config file into the PKI's directory, so that its
 // relative cert_file and key_file paths resolve there, as exporter-toolkit
 // resolves them against the config file's directory.
-func (p testPKI) webConfig(t *testing.T, config string) string {
+func webConfig(t *testing.T, pki *harness.PKI, config string) string {
 	t.Helper()
-	f, err := os.CreateTemp(p.dir, "web-*.yml")
+	f, err := os.CreateTemp(pki.Dir, "web-*.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +64,7 @@ func (p testPKI) webConfig(t *testing.T, config string) string {
 
 // exampleWebConfig is the web config that the README and the systemd
 // drop-in ship, with cert_file tls.crt and key_file tls.key.
-const exampleWebConfig = "deploy/systemd/web-config.yml"
+const exampleWebConfig = "../deploy/systemd/web-config.yml"
 
 // exampleUser matches the example's one user line.
 var exampleUser = regexp.MustCompile(`(?m)^(\s+)prometheus: \S+$`)
@@ -161,10 +90,10 @@ func tlsAuthConfig(t *testing.T) string {
 func TestE2ETLSBasicAuth(t *testing.T) {
 	t.Parallel()
 	testns.RequireRoot(t)
-	pki := newTestPKI(t)
-	file := pki.webConfig(t, tlsAuthConfig(t))
-	e := startExporterWith(t, startOptions{user: e2eUser, pass: e2ePassword, tls: &tls.Config{RootCAs: pki.pool}},
-		"--web.config.file="+file, "--netns.dir=", "--no-netns.proc")
+	pki := newPKI(t)
+	file := webConfig(t, pki, tlsAuthConfig(t))
+	e := startExporterWith(t, harness.Options{User: e2eUser, Password: e2ePassword, TLS: &tls.Config{RootCAs: pki.Pool},
+		Args: []string{"--web.config.file=" + file, "--netns.dir=", "--no-netns.proc"}})
 
 	t.Run("no-credentials", func(t *testing.T) {
 		for _, path := range []string{"/metrics", "/-/healthy", "/", "/events"} {
@@ -175,7 +104,7 @@ func TestE2ETLSBasicAuth(t *testing.T) {
 	})
 	t.Run("wrong-password", func(t *testing.T) {
 		wrong := *e
-		wrong.pass = e2ePassword + "x"
+		wrong.Password = e2ePassword + "x"
 		if code, _, err := wrong.get("/metrics", true); err != nil || code != http.StatusUnauthorized {
 			t.Errorf("GET /metrics with a wrong password: %d, %v; want 401", code, err)
 		}
@@ -190,12 +119,12 @@ func TestE2ETLSBasicAuth(t *testing.T) {
 	t.Run("events", func(t *testing.T) {
 		// The stream is served over the same TLS, behind the same
 		// password; openEvents fails unless it is 200 with NDJSON.
-		e.openEvents(e.client, "").close()
+		e.openEvents(e.HTTP, "").close()
 	})
 	t.Run("plain-http", func(t *testing.T) {
 		plain := *e
-		plain.base = "http://" + strings.TrimPrefix(e.base, "https://")
-		plain.client = &http.Client{Timeout: 5 * time.Second}
+		plain.URL = "http://" + strings.TrimPrefix(e.URL, "https://")
+		plain.HTTP = &http.Client{Timeout: 5 * time.Second}
 		code, body, err := plain.get("/metrics", true)
 		// Go's TLS server answers a plaintext request with a bare 400.
 		if err == nil && (code != http.StatusBadRequest || strings.Contains(body, "netlink_")) {
@@ -206,7 +135,7 @@ func TestE2ETLSBasicAuth(t *testing.T) {
 		// The system roots do not know the test CA: the handshake must
 		// fail on the certificate, which shows that the server presents it.
 		other := *e
-		other.client = &http.Client{Timeout: 5 * time.Second}
+		other.HTTP = &http.Client{Timeout: 5 * time.Second}
 		_, _, err := other.get("/metrics", true)
 		var unknown x509.UnknownAuthorityError
 		if !errors.As(err, &unknown) {
@@ -216,13 +145,13 @@ func TestE2ETLSBasicAuth(t *testing.T) {
 	t.Run("tls-version", func(t *testing.T) {
 		// exporter-toolkit's default floor is TLS 1.2. The client must
 		// offer TLS 1.1 explicitly: Go's clients no longer do by default.
-		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.pool,
+		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.Pool,
 			MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}}
 		defer tr.CloseIdleConnections()
 		client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.base+"/-/healthy", nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.URL+"/-/healthy", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -241,25 +170,12 @@ func TestE2ETLSBasicAuth(t *testing.T) {
 	})
 }
 
-// TestExampleWebConfig checks that the example, as shipped, passes the
-// startup check once its certificate and key are in place.
-func TestExampleWebConfig(t *testing.T) {
-	pki := newTestPKI(t)
-	data, err := os.ReadFile(exampleWebConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := parseFlags([]string{"--web.config.file=" + pki.webConfig(t, string(data))}); err != nil {
-		t.Error(err)
-	}
-}
-
 // TestE2EWebConfigErrors checks that each kind of bad web config is a
 // startup error with status 2 that names the flag, the file and the problem,
 // before the exporter binds its port or needs any privilege.
 func TestE2EWebConfigErrors(t *testing.T) {
 	t.Parallel()
-	pki := newTestPKI(t)
+	pki := newPKI(t)
 	tests := []struct {
 		name   string
 		config string
@@ -289,7 +205,7 @@ func TestE2EWebConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			file := pki.webConfig(t, tt.config)
+			file := webConfig(t, pki, tt.config)
 			code, out, took := runExporter(t, 10*time.Second, nil,
 				"--web.listen-address=127.0.0.1:0", "--web.config.file="+file, "--netns.dir=", "--no-netns.proc")
 			if code != 2 {

@@ -13,7 +13,7 @@
 
 //go:build linux
 
-package main
+package e2e
 
 import (
 	"encoding/json"
@@ -155,7 +155,7 @@ var (
 // rendered for that namespace.
 func waitFlapNotification(t *testing.T, p *promServer, hook *webhook, netns string) {
 	t.Helper()
-	rule, loaded, err := p.alertRule(flapGroup, flapAlert)
+	rule, loaded, err := p.AlertRule(t.Context(), flapGroup, flapAlert)
 	if err != nil {
 		t.Fatal(err)
 	}

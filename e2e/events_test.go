@@ -13,7 +13,7 @@
 
 //go:build linux
 
-package main
+package e2e
 
 import (
 	"bufio"
@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netlink-exporter/netlink_exporter/internal/harness"
 	"github.com/netlink-exporter/netlink_exporter/internal/testns"
 )
 
@@ -59,13 +60,13 @@ func (e *exporter) openEvents(client *http.Client, query string) *eventStream {
 	t := e.t
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.base+"/events"+query, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.URL+"/events"+query, nil)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
 	}
-	if e.user != "" {
-		req.SetBasicAuth(e.user, e.pass)
+	if e.User != "" {
+		req.SetBasicAuth(e.User, e.Password)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -136,19 +137,20 @@ func TestE2EEvents(t *testing.T) {
 			}
 		}
 	})
-	e := startExporterAuth(t, e2eUser, e2ePassword, append([]string{"--web.config.file=" + webConfigAuth(t)}, dirOnly...)...)
+	e := startExporterWith(t, harness.Options{User: e2eUser, Password: e2ePassword,
+		Args: append([]string{"--web.config.file=" + webConfigAuth(t)}, dirOnly...)})
 
 	if code, _, err := e.get("/events", false); err != nil || code != http.StatusUnauthorized {
 		t.Errorf("GET /events without credentials: %d, %v; want 401", code, err)
 	}
 	wrong := *e
-	wrong.pass = "wrong"
+	wrong.Password = "wrong"
 	if code, _, err := wrong.get("/events", true); err != nil || code != http.StatusUnauthorized {
 		t.Errorf("GET /events with a wrong password: %d, %v; want 401", code, err)
 	}
 
 	stream = e.openEvents(&http.Client{}, "?netns="+ns).start()
-	e.waitMetrics(5*time.Second, 10*time.Millisecond, func(m metrics) error {
+	e.waitMetrics(5*time.Second, 10*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		c.want("netlink_netns_info", labels("netns", ns), 1)
 		c.want("netlink_events_subscribers", nil, 1)
@@ -208,7 +210,7 @@ func TestE2EEventsSlowClient(t *testing.T) {
 	// counts, which take longer than the default write timeout on a
 	// loaded machine: the stream must not be closed meanwhile.
 	e := startExporter(t, append([]string{"--web.events.write-timeout=2m"}, dirOnly...)...)
-	e.waitMetrics(5*time.Second, 10*time.Millisecond, func(m metrics) error {
+	e.waitMetrics(5*time.Second, 10*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		c.want("netlink_netns_info", labels("netns", ns), 1)
 		return c.err()
@@ -222,17 +224,17 @@ func TestE2EEventsSlowClient(t *testing.T) {
 	}
 	start := time.Now()
 	testns.IPBatch(t, ns, batch)
-	m, took := e.waitMetrics(30*time.Second, 10*time.Millisecond, func(m metrics) error {
+	m, took := e.waitMetrics(30*time.Second, 10*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		c.want("netlink_link_creations_total", labels("netns", ns, "kind", "veth"), 2*pairs)
-		if v, _ := m.value("netlink_events_dropped_total", nil); v == 0 {
+		if v, _ := m.Value("netlink_events_dropped_total", nil); v == 0 {
 			c.errs = append(c.errs, fmt.Errorf("netlink_events_dropped_total is 0"))
 		}
 		return c.err()
 	})
 	t.Logf("%d creations counted %v after the burst began, %v after ip returned, with the client stuck",
 		2*pairs, time.Since(start).Round(time.Millisecond), took.Round(time.Millisecond))
-	dropped, _ := m.value("netlink_events_dropped_total", nil)
+	dropped, _ := m.Value("netlink_events_dropped_total", nil)
 
 	// The client reads again: it gets every event or a notice of it.
 	stream.start()
@@ -242,7 +244,7 @@ func TestE2EEventsSlowClient(t *testing.T) {
 		ev, line, ok := stream.next(10 * time.Second)
 		switch {
 		case !ok:
-			t.Fatalf("stream ended after %d events and %d missed; exporter log:\n%s", created, missed, e.stderr)
+			t.Fatalf("stream ended after %d events and %d missed; exporter output:\n%s", created, missed, e.proc.Output())
 		case ev.Type == "created" && ev.Netns == ns:
 			created++
 		case ev.Type == "dropped" && ev.Count > 0:

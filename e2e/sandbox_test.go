@@ -13,10 +13,11 @@
 
 //go:build linux
 
-package main
+package e2e
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
 	"os"
@@ -29,12 +30,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netlink-exporter/netlink_exporter/internal/harness"
 	"github.com/netlink-exporter/netlink_exporter/internal/testns"
 )
 
 // unitPath is the systemd unit that TestE2ESystemdSandbox holds the exporter
 // to; deploy/systemd_test.go checks the unit itself.
-const unitPath = "deploy/systemd/netlink_exporter.service"
+const unitPath = "../deploy/systemd/netlink_exporter.service"
 
 // sandboxUID stands for the unit's DynamicUser=: a uid in systemd's dynamic
 // range that owns no file.
@@ -78,7 +80,7 @@ func TestE2ESystemdSandbox(t *testing.T) {
 	// whose later bind mounts then reach the sandbox: systemd's mounts are
 	// shared from boot.
 	before := testns.Add(t)
-	e, exporterPID := startSandboxed(t, append(wrapper, bin),
+	e, exporterPID := startSandboxed(t, wrapper, bin,
 		"--netns.dir=/run/netns", "--netns.dir="+bound, "--netns.proc", "--netns.rescan-interval=200ms")
 
 	after := testns.Add(t)
@@ -86,7 +88,7 @@ func TestE2ESystemdSandbox(t *testing.T) {
 	_, ino := testns.Unshare(t) // root's process: needs CAP_SYS_PTRACE
 	proc := "ino-" + itoa(ino)
 	container := dockerNamespace(t, docker)
-	_, took := e.waitMetrics(5*time.Second, 20*time.Millisecond, func(m metrics) error {
+	_, took := e.waitMetrics(5*time.Second, 20*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		c.want("netlink_netns_info", labels("netns", before, "source", "dir"), 1)
 		c.want("netlink_netns_info", labels("netns", container, "source", "dir"), 1)
@@ -110,12 +112,12 @@ func TestE2ESystemdSandbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case <-e.done:
-		if e.err != nil {
-			t.Fatalf("sandboxed exporter did not exit cleanly: %v\n%s", e.err, e.stderr)
+	case <-e.proc.Done():
+		if err := e.proc.Err(); err != nil {
+			t.Fatalf("sandboxed exporter did not exit cleanly: %v\n%s", err, e.proc.Output())
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatalf("sandboxed exporter still running 10s after SIGTERM\n%s", e.stderr)
+		t.Fatalf("sandboxed exporter still running 10s after SIGTERM\n%s", e.proc.Output())
 	}
 	checkTrace(t, unit, allowed, log, bin)
 }
@@ -243,44 +245,28 @@ func checkTrace(t *testing.T, unit map[string][]string, allowed map[string]bool,
 	t.Logf("traced system calls %v, socket families %v", sortedKeys(tr.syscalls), sortedKeys(tr.families))
 }
 
-// startSandboxed starts argv and waits until the exporter in it is healthy.
-// It returns the exporter and its pid, strace's child. Cleanup kills the
-// whole process group if the test ends early.
-func startSandboxed(t *testing.T, argv []string, args ...string) (*exporter, int) {
+// startSandboxed starts bin through wrapper, in a process group of its own,
+// and waits until the exporter is healthy. It returns the exporter and its
+// pid, strace's child. Cleanup kills the whole process group if the test
+// ends early.
+func startSandboxed(t *testing.T, wrapper []string, bin string, args ...string) (*exporter, int) {
 	t.Helper()
-	addr := freePort(t)
-	e := &exporter{t: t, base: "http://" + addr, stderr: &syncBuffer{},
-		client: &http.Client{Timeout: 5 * time.Second}, done: make(chan struct{})}
-	argv = append(append(argv, "--web.listen-address="+addr), args...)
-	e.cmd = exec.Command(argv[0], argv[1:]...)
-	e.cmd.Stdout, e.cmd.Stderr = e.stderr, e.stderr
-	e.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := e.cmd.Start(); err != nil {
-		t.Fatalf("start %v: %v", argv, err)
+	ctx, cancel := context.WithTimeout(t.Context(), healthyTimeout)
+	defer cancel()
+	p, err := harness.StartExporter(ctx, bin, harness.Options{Wrapper: wrapper, Args: args, ProcessGroup: true})
+	if err != nil {
+		t.Fatalf("sandboxed exporter: %v", err)
 	}
-	go func() { e.err = e.cmd.Wait(); close(e.done) }()
 	t.Cleanup(func() {
-		select {
-		case <-e.done:
-		default:
-			_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
-			<-e.done
-		}
+		p.Kill()
 		if t.Failed() {
-			t.Logf("sandboxed exporter %v output:\n%s", argv, e.stderr)
+			t.Logf("sandboxed exporter %v output:\n%s", p.Args(), p.Output())
 		}
 	})
-	if !e.waitHealthy(healthyTimeout) {
-		select {
-		case <-e.done:
-			t.Fatalf("sandboxed exporter exited before it was healthy: %v", e.err)
-		default:
-			t.Fatalf("sandboxed exporter not healthy after %v", healthyTimeout)
-		}
-	}
-	// The cmd's process is strace (unshare and sh exec it): its one child
-	// is setpriv, which exec'd the exporter.
-	pid := strconv.Itoa(e.cmd.Process.Pid)
+	e := &exporter{Client: p.Client, t: t, proc: p}
+	// The process started is strace (unshare and sh exec it): its one
+	// child is setpriv, which exec'd the exporter.
+	pid := strconv.Itoa(p.PID())
 	children, err := os.ReadFile("/proc/" + pid + "/task/" + pid + "/children")
 	if err != nil {
 		t.Fatal(err)
@@ -378,11 +364,11 @@ func staticExporter(t *testing.T) string {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(dir, exporterName)
-	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	ctx, cancel := context.WithTimeout(t.Context(), buildTimeout)
+	defer cancel()
+	bin, err := harness.Build(ctx, dir, harness.BuildOptions{Static: true})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }

@@ -13,20 +13,17 @@
 
 //go:build linux
 
-package main
+package e2e
 
 import (
 	"fmt"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/netlink-exporter/netlink_exporter/internal/harness"
 	"github.com/netlink-exporter/netlink_exporter/internal/testns"
 )
 
@@ -48,7 +45,7 @@ func TestE2ECounting(t *testing.T) {
 	e := startExporter(t, dirOnly...)
 
 	ns := testns.Add(t)
-	_, took := e.waitMetrics(time.Second, 10*time.Millisecond, func(m metrics) error {
+	_, took := e.waitMetrics(time.Second, 10*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		c.want("netlink_netns_info", labels("netns", ns, "source", "dir"), 1)
 		return c.err()
@@ -65,7 +62,7 @@ func TestE2ECounting(t *testing.T) {
 	ip("link", "set", "va", "promisc", "off")
 	ip("link", "del", "br1")
 
-	e.waitMetrics(3*time.Second, 10*time.Millisecond, func(m metrics) error {
+	e.waitMetrics(3*time.Second, 10*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		kind := func(k string, kv ...string) map[string]string {
 			return labels(append([]string{"netns", ns, "kind", k}, kv...)...)
@@ -79,7 +76,7 @@ func TestE2ECounting(t *testing.T) {
 		c.want("netlink_link_flag_changes_total", kind("veth", "flag", "promisc", "change", "set"), 1)
 		c.want("netlink_link_flag_changes_total", kind("veth", "flag", "promisc", "change", "cleared"), 1)
 		c.want("netlink_netns_info", labels("netns", ns, "source", "dir"), 1)
-		if v, n := m.sum("netlink_links", kind("bridge")); v != 1 {
+		if v, n := m.Sum("netlink_links", kind("bridge")); v != 1 {
 			c.errs = append(c.errs, fmt.Errorf("netlink_links{netns=%q,kind=bridge} sum to %v over %d series, want 1", ns, v, n))
 		}
 		return c.err()
@@ -98,13 +95,13 @@ func TestE2ECounting(t *testing.T) {
 		for {
 			before := time.Now()
 			m := e.scrape()
-			if v, _ := m.value("netlink_link_creations_total", labels("netns", ns, "kind", "bridge")); v == float64(3+i) {
+			if v, _ := m.Value("netlink_link_creations_total", labels("netns", ns, "kind", "bridge")); v == float64(3+i) {
 				lat = append(lat, time.Since(added))
 				scrapes = append(scrapes, time.Since(before))
 				break
 			}
 			if time.Since(added) > time.Second {
-				t.Fatalf("link lat%d not counted 1s after ip returned; exporter state: %s", i, m.state())
+				t.Fatalf("link lat%d not counted 1s after ip returned; exporter state: %s", i, state(m))
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
@@ -127,7 +124,6 @@ func durations(ds []time.Duration) string {
 func TestE2ENamespaceDeath(t *testing.T) {
 	t.Parallel()
 	testns.RequireRoot(t)
-	exporterBinary(t) // once, in the parent
 	if !testns.Isolate(t) {
 		return
 	}
@@ -137,30 +133,30 @@ func TestE2ENamespaceDeath(t *testing.T) {
 
 	ns := testns.Add(t)
 	kinds := map[string]float64{"device": 1, "bridge": 1, "veth": 2}
-	e.waitMetrics(time.Second, 10*time.Millisecond, func(m metrics) error {
+	e.waitMetrics(time.Second, 10*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		c.want("netlink_netns_info", labels("netns", ns, "source", "dir"), 1)
 		return c.err()
 	})
 	testns.IP(t, "-n", ns, "link", "add", "br0", "type", "bridge")
 	testns.IP(t, "-n", ns, "link", "add", "va", "type", "veth", "peer", "name", "vb")
-	m, _ := e.waitMetrics(3*time.Second, 10*time.Millisecond, func(m metrics) error {
+	m, _ := e.waitMetrics(3*time.Second, 10*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		for k, n := range kinds {
 			c.want("netlink_link_creations_total", labels("netns", ns, "kind", k), n)
 		}
 		return c.err()
 	})
-	removals, ok := m.value("netlink_netns_removals_total", nil)
+	removals, ok := m.Value("netlink_netns_removals_total", nil)
 	if !ok {
 		t.Fatal("no netlink_netns_removals_total")
 	}
 
 	testns.Del(t, ns)
-	_, took := e.waitMetrics(time.Second, 10*time.Millisecond, func(m metrics) error {
+	_, took := e.waitMetrics(time.Second, 10*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		for _, name := range []string{"netlink_netns_info", "netlink_links"} {
-			if _, n := m.sum(name, labels("netns", ns)); n != 0 {
+			if _, n := m.Sum(name, labels("netns", ns)); n != 0 {
 				c.errs = append(c.errs, fmt.Errorf("%s{netns=%q}: %d series after the death, want none", name, ns, n))
 			}
 		}
@@ -182,13 +178,13 @@ func TestE2ENamespaceRetention(t *testing.T) {
 	e := startExporter(t, append([]string{"--netns.retention=500ms"}, dirOnly...)...)
 
 	ns := testns.Add(t)
-	e.waitMetrics(time.Second, 10*time.Millisecond, func(m metrics) error {
+	e.waitMetrics(time.Second, 10*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		c.want("netlink_netns_info", labels("netns", ns, "source", "dir"), 1)
 		return c.err()
 	})
 	testns.IP(t, "-n", ns, "link", "add", "br0", "type", "bridge")
-	e.waitMetrics(time.Second, 10*time.Millisecond, func(m metrics) error {
+	e.waitMetrics(time.Second, 10*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		c.want("netlink_link_creations_total", labels("netns", ns, "kind", "bridge"), 1)
 		return c.err()
@@ -197,8 +193,8 @@ func TestE2ENamespaceRetention(t *testing.T) {
 	// The death is seen within 1 s (spec), the series stay 500 ms, and
 	// expired namespaces are pruned once a second: 2.5 s at most by design.
 	testns.Del(t, ns)
-	_, took := e.waitMetrics(3*time.Second, 10*time.Millisecond, func(m metrics) error {
-		if s := m.series(labels("netns", ns)); len(s) > 0 {
+	_, took := e.waitMetrics(3*time.Second, 10*time.Millisecond, func(m harness.Metrics) error {
+		if s := m.Series(labels("netns", ns)); len(s) > 0 {
 			return fmt.Errorf("series of dead namespace %s remain:\n%s", ns, strings.Join(s, "\n"))
 		}
 		return nil
@@ -215,7 +211,7 @@ func TestE2EProcNamespace(t *testing.T) {
 
 	pid, ino := testns.Unshare(t)
 	name := "ino-" + itoa(ino)
-	_, took := e.waitMetrics(1500*time.Millisecond, 10*time.Millisecond, func(m metrics) error {
+	_, took := e.waitMetrics(1500*time.Millisecond, 10*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		c.want("netlink_netns_info", labels("netns", name, "source", "proc", "inode", itoa(ino)), 1)
 		return c.err()
@@ -225,8 +221,8 @@ func TestE2EProcNamespace(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	e.waitMetrics(time.Second, 10*time.Millisecond, func(m metrics) error {
-		if _, n := m.sum("netlink_netns_info", labels("netns", name)); n != 0 {
+	e.waitMetrics(time.Second, 10*time.Millisecond, func(m harness.Metrics) error {
+		if _, n := m.Sum("netlink_netns_info", labels("netns", name)); n != 0 {
 			return fmt.Errorf("netlink_netns_info{netns=%q} remains after its process was killed", name)
 		}
 		return nil
@@ -271,173 +267,4 @@ func TestE2EHostNamespace(t *testing.T) {
 			t.Error(err)
 		}
 	})
-}
-
-// TestE2EBadFlags checks that a bad flag value exits with status 2 and a
-// message that names the flag, before anything needs privileges.
-func TestE2EBadFlags(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		arg, flag string
-	}{
-		{"--netns.retention=banana", "netns.retention"},
-		{"--netns.retention=-1s", "netns.retention"},
-		{"--netns.rescan-interval=0s", "netns.rescan-interval"},
-		{"--netns.rescan-interval=-1s", "netns.rescan-interval"},
-		{"--netlink.receive-buffer-size=0", "netlink.receive-buffer-size"},
-		{"--netlink.receive-buffer-size=lots", "netlink.receive-buffer-size"},
-		{"--web.telemetry-path=metrics", "web.telemetry-path"},
-		{"--web.max-requests=-1", "web.max-requests"},
-		{"--web.max-requests=many", "web.max-requests"},
-		{"--log.level=loud", "log.level"},
-		{"--log.format=xml", "log.format"},
-		{"--no-such-flag", "no-such-flag"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.arg, func(t *testing.T) {
-			t.Parallel()
-			code, out, _ := runExporter(t, 5*time.Second, nil, "--web.listen-address=127.0.0.1:0", tt.arg)
-			if code != 2 {
-				t.Errorf("exit status %d, want 2 (README: a bad value exits with status 2)", code)
-			}
-			if !strings.Contains(out, tt.flag) {
-				t.Errorf("output does not name %s:\n%s", tt.flag, out)
-			}
-		})
-	}
-}
-
-// e2ePassword's bcrypt hash, cost 4, made with golang.org/x/crypto/bcrypt.
-const (
-	e2eUser     = "e2e"
-	e2ePassword = "e2e-secret"
-	e2eHash     = "$2a$04$n.TQOFNyB36wYqlKNMX39e.p0zlGHBXNtrEOqp2bnrYllDvvr7tn2"
-)
-
-// webConfigAuth writes a web config that asks for the e2e user's basic
-// auth, and returns its path.
-func webConfigAuth(t *testing.T) string {
-	t.Helper()
-	file := filepath.Join(t.TempDir(), "web.yml")
-	if err := os.WriteFile(file, []byte("basic_auth_users:\n  "+e2eUser+": "+e2eHash+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return file
-}
-
-// TestE2EWebConfig checks --web.config.file: a broken file is a startup
-// error that names it, and basic auth guards /metrics.
-func TestE2EWebConfig(t *testing.T) {
-	t.Parallel()
-	testns.RequireRoot(t)
-	quick := []string{"--netns.dir=", "--no-netns.proc"}
-
-	broken := []struct{ name, config string }{
-		{"invalid-yaml", "tls_server_config: [\n  cert_file: {\n"},
-		{"missing-cert", "tls_server_config:\n  cert_file: /nonexistent/e2e.crt\n  key_file: /nonexistent/e2e.key\n"},
-		{"unknown-field", "basic_auth_users_typo:\n  e2e: x\n"},
-	}
-	for _, tt := range broken {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			file := filepath.Join(t.TempDir(), "web.yml")
-			if err := os.WriteFile(file, []byte(tt.config), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			code, out, took := runExporter(t, 5*time.Second, nil,
-				append([]string{"--web.listen-address=127.0.0.1:0", "--web.config.file=" + file}, quick...)...)
-			if code == 0 {
-				t.Errorf("exit status 0 after %v, want non-zero", took)
-			}
-			if !strings.Contains(out, file) {
-				t.Errorf("output does not name %s:\n%s", file, out)
-			}
-		})
-	}
-
-	t.Run("basic-auth", func(t *testing.T) {
-		t.Parallel()
-		file := webConfigAuth(t)
-		e := startExporterAuth(t, e2eUser, e2ePassword, append([]string{"--web.config.file=" + file}, quick...)...)
-		if code, _, err := e.get("/metrics", false); err != nil || code != http.StatusUnauthorized {
-			t.Errorf("GET /metrics without credentials: %d, %v; want 401", code, err)
-		}
-		wrong := *e
-		wrong.pass = "wrong"
-		if code, _, err := wrong.get("/metrics", true); err != nil || code != http.StatusUnauthorized {
-			t.Errorf("GET /metrics with a wrong password: %d, %v; want 401", code, err)
-		}
-		m := e.scrape() // with credentials; fails unless 200
-		c := checker{m: m}
-		c.want("netlink_netns_info", labels("netns", "host"), 1)
-		if err := c.err(); err != nil {
-			t.Error(err)
-		}
-	})
-}
-
-// TestE2EMissingPrivileges runs the exporter without the capabilities it
-// needs: it must exit non-zero and name the missing ones.
-func TestE2EMissingPrivileges(t *testing.T) {
-	t.Parallel()
-	testns.RequireRoot(t)
-	if _, err := exec.LookPath("setpriv"); err != nil {
-		t.Skipf("needs setpriv(1) from util-linux: %v", err)
-	}
-	nobody := []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"}
-	tests := []struct {
-		name     string
-		wrapper  []string
-		args     []string
-		want     []string
-		wantNot  []string
-		describe string
-	}{
-		{
-			name:    "nobody",
-			wrapper: append(slices.Clone(nobody), "--inh-caps=-all", "--bounding-set=-all"),
-			want:    []string{"CAP_NET_ADMIN", "CAP_NET_BROADCAST", "CAP_SYS_PTRACE"},
-		},
-		{
-			name:    "nobody-no-proc",
-			wrapper: append(slices.Clone(nobody), "--inh-caps=-all", "--bounding-set=-all"),
-			args:    []string{"--no-netns.proc"},
-			want:    []string{"CAP_NET_ADMIN", "CAP_NET_BROADCAST"},
-			wantNot: []string{"CAP_SYS_PTRACE"},
-		},
-		{
-			name:    "nobody-net-admin",
-			wrapper: append(slices.Clone(nobody), "--inh-caps=-all,+net_admin", "--ambient-caps=+net_admin"),
-			args:    []string{"--no-netns.proc"},
-			want:    []string{"CAP_NET_BROADCAST"},
-			wantNot: []string{"CAP_NET_ADMIN"},
-		},
-		{
-			name:    "root-without-ptrace",
-			wrapper: []string{"setpriv", "--inh-caps=-sys_ptrace", "--bounding-set=-sys_ptrace"},
-			want:    []string{"CAP_SYS_PTRACE"},
-			wantNot: []string{"CAP_NET_ADMIN", "CAP_NET_BROADCAST"},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			args := append([]string{"--web.listen-address=127.0.0.1:0", "--netns.dir="}, tt.args...)
-			code, out, took := runExporter(t, 5*time.Second, tt.wrapper, args...)
-			if code == 0 {
-				t.Errorf("exit status 0 after %v, want non-zero", took)
-			}
-			for _, c := range tt.want {
-				if !strings.Contains(out, c) {
-					t.Errorf("output does not name %s:\n%s", c, out)
-				}
-			}
-			for _, c := range tt.wantNot {
-				if strings.Contains(out, c) {
-					t.Errorf("output names %s, which the process has:\n%s", c, out)
-				}
-			}
-			t.Logf("exited with status %d after %v", code, took.Round(time.Millisecond))
-		})
-	}
 }

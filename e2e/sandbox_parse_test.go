@@ -11,7 +11,9 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package main
+//go:build linux
+
+package e2e
 
 import (
 	"bufio"
