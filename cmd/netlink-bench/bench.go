@@ -30,7 +30,7 @@ type bench struct {
 	cfg   config
 	log   io.Writer // progress
 	names naming
-	dir   string // temporary files: batch files, exporter binary and log
+	dir   string // temporary files: batch files and the exporter binary
 	exp   *exporter
 	rep   *report
 	// baseline is how long the kernel alone takes to tear down a bulk
@@ -86,16 +86,16 @@ func (b *bench) run(ctx context.Context) error {
 		b.rep.figure(fmt.Sprintf("kernel alone: bulk delete of %d ns, pinned host ends gone", b.cfg.scaleNS), fmtDur(b.baseline))
 	}
 	b.logf("starting the exporter")
-	b.exp, err = startExporter(ctx, bin, dir, b.cfg.timeout)
+	b.exp, err = startExporter(ctx, bin, b.cfg.timeout)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if err := b.exp.stop(); err != nil {
+		if err := b.exp.Stop(stopTimeout); err != nil {
 			b.rep.failed("exporter exits cleanly on SIGTERM", fmt.Errorf("%w: %s", err, b.exp.logTail()))
 		}
 	}()
-	b.logf("exporter pid %d at %s (run id %s)", b.exp.pid, b.exp.url, b.names.id)
+	b.logf("exporter pid %d at %s (run id %s)", b.exp.PID(), b.exp.URL+"/metrics", b.names.id)
 
 	stages := []stage{
 		// Scale first, while the exporter's heap has not yet held the
@@ -127,15 +127,15 @@ func (b *bench) run(ctx context.Context) error {
 		}
 		b.logf("stage %s took %s", s.name, fmtDur(time.Since(start)))
 		select {
-		case <-b.exp.exited:
-			return fmt.Errorf("exporter exited during stage %s: %v: %s", s.name, b.exp.waitErr, b.exp.logTail())
+		case <-b.exp.Done():
+			return fmt.Errorf("exporter exited during stage %s: %v: %s", s.name, b.exp.Err(), b.exp.logTail())
 		default:
 		}
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted: %w", ctx.Err())
 	}
-	if mem, err := readMem(b.exp.pid); err == nil {
+	if mem, err := readMem(b.exp.PID()); err == nil {
 		b.rep.figure("exporter RSS at the end of the run (peak)", fmt.Sprintf("%s (%s)", fmtBytes(mem.rss), fmtBytes(mem.hwm)))
 	}
 	return nil

@@ -111,7 +111,7 @@ func (b *bench) burstOnce(ctx context.Context, f batchFile, ns string) (burstRun
 		return r, err
 	}
 
-	e0, err := readCPU(e.pid)
+	e0, err := readCPU(e.PID())
 	if err != nil {
 		return r, err
 	}
@@ -131,7 +131,7 @@ func (b *bench) burstOnce(ctx context.Context, f batchFile, ns string) (burstRun
 		return r, err
 	}
 	// Both samples close before the first scrape.
-	e1, err := readCPU(e.pid)
+	e1, err := readCPU(e.PID())
 	if err != nil {
 		return r, err
 	}
@@ -165,7 +165,7 @@ func (b *bench) burstOnce(ctx context.Context, f batchFile, ns string) (burstRun
 	r.expDone = done.Sub(t0)
 	if done.After(closed) {
 		r.cpuLate = true
-		if e1, err = readCPU(e.pid); err != nil {
+		if e1, err = readCPU(e.PID()); err != nil {
 			return r, err
 		}
 	}

@@ -46,12 +46,12 @@ func (b *bench) churn(ctx context.Context, bin string) error {
 		return nil
 	}
 	retain := b.cfg.churnRetain
-	e, err := startExporter(ctx, bin, b.dir, b.cfg.timeout, "--netns.retention="+retain.String())
+	e, err := startExporter(ctx, bin, b.cfg.timeout, "--netns.retention="+retain.String())
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if err := e.stop(); err != nil {
+		if err := e.Stop(stopTimeout); err != nil {
 			b.rep.failed("churn exporter exits cleanly on SIGTERM", fmt.Errorf("%w: %s", err, e.logTail()))
 		}
 	}()
@@ -118,7 +118,7 @@ func (b *bench) churnState(ctx context.Context, e *exporter) (churnState, error)
 	if c.fds, err = e.idleFDs(); err != nil {
 		return c, err
 	}
-	m, err := readMem(e.pid)
+	m, err := readMem(e.PID())
 	c.rss = m.rss
 	return c, err
 }

@@ -70,13 +70,13 @@ func (b *bench) detail(ctx context.Context, bin string) error {
 	nsPrefix, hostPrefix := b.names.netnsPrefix("d"), b.names.linkPrefix("d")
 	bridge := hostPrefix + "br"
 	retention := "--netns.retention=" + detailRetention.String()
-	off, err := startExporter(ctx, bin, b.dir, b.cfg.timeout, retention)
+	off, err := startExporter(ctx, bin, b.cfg.timeout, retention)
 	if err != nil {
 		return err
 	}
 	defer b.stopOwn(off, "detail-off")
 	// No limit in practice: the stage counts every series there is.
-	on, err := startExporter(ctx, bin, b.dir, b.cfg.timeout, retention, "--links.detail",
+	on, err := startExporter(ctx, bin, b.cfg.timeout, retention, "--links.detail",
 		"--links.detail.max-series=100000000", "--links.detail.netns-include=host|"+regexp.QuoteMeta(nsPrefix)+".*")
 	if err != nil {
 		return err
@@ -161,7 +161,7 @@ func (b *bench) waitSeries(ctx context.Context, e *exporter, name string, keep f
 }
 
 func (b *bench) stopOwn(e *exporter, name string) {
-	if err := e.stop(); err != nil {
+	if err := e.Stop(stopTimeout); err != nil {
 		b.rep.failed(name+" exporter exits cleanly on SIGTERM", fmt.Errorf("%w: %s", err, e.logTail()))
 	}
 }
@@ -184,7 +184,7 @@ func (b *bench) sampleDetail(ctx context.Context, e *exporter, keep func(labels)
 		return d, err
 	}
 	d.series, d.perLink, d.body = s.series(), perLink(s, keep), len(s.body)
-	c0, err := readCPU(e.pid)
+	c0, err := readCPU(e.PID())
 	if err != nil {
 		return d, err
 	}
@@ -196,12 +196,12 @@ func (b *bench) sampleDetail(ctx context.Context, e *exporter, keep func(labels)
 		}
 		times = append(times, t)
 	}
-	c1, err := readCPU(e.pid)
+	c1, err := readCPU(e.PID())
 	if err != nil {
 		return d, err
 	}
 	d.scrape, d.cpu = median(times), cpuSince(c0, c1)/scrapes
-	mem, err := readMem(e.pid)
+	mem, err := readMem(e.PID())
 	if err != nil {
 		return d, err
 	}

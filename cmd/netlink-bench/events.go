@@ -21,7 +21,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -95,7 +94,7 @@ func (b *bench) eventsOnce(ctx context.Context, f batchFile, ns string, withClie
 		return r, err
 	}
 
-	c0, err := readCPU(e.pid)
+	c0, err := readCPU(e.PID())
 	if err != nil {
 		return r, err
 	}
@@ -113,7 +112,7 @@ func (b *bench) eventsOnce(ctx context.Context, f batchFile, ns string, withClie
 		return r, err
 	}
 	// The sample closes before the first scrape.
-	c1, err := readCPU(e.pid)
+	c1, err := readCPU(e.PID())
 	if err != nil {
 		return r, err
 	}
@@ -127,7 +126,7 @@ func (b *bench) eventsOnce(ctx context.Context, f batchFile, ns string, withClie
 	r.got = s.count(mCreations, ns, "veth")
 	if s.lastEvent(ns).After(closed) {
 		r.cpuLate = true
-		if c1, err = readCPU(e.pid); err != nil {
+		if c1, err = readCPU(e.PID()); err != nil {
 			return r, err
 		}
 	}
@@ -152,7 +151,7 @@ type eventsClient struct {
 }
 
 func openEventsClient(ctx context.Context, e *exporter, ns string) (*eventsClient, error) {
-	u := strings.TrimSuffix(e.url, "/metrics") + "/events?netns=" + url.QueryEscape(ns)
+	u := e.URL + "/events?netns=" + url.QueryEscape(ns)
 	ctx, cancel := context.WithCancel(ctx)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {

@@ -16,7 +16,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -30,18 +29,16 @@ type gcCycle struct {
 }
 
 // lastGC is the exporter's last completed GC cycle; n is 0 if none.
-func (e *exporter) lastGC() (gcCycle, error) {
-	b, err := os.ReadFile(e.logPath)
-	if err != nil {
-		return gcCycle{}, fmt.Errorf("gc trace: %w", err)
-	}
-	var last gcCycle
-	for line := range strings.Lines(string(b)) {
-		if c, ok := parseGCLine(line); ok {
-			last = c
+func (e *exporter) lastGC() gcCycle {
+	out := e.Output()
+	for out != "" {
+		i := strings.LastIndexByte(out[:len(out)-1], '\n')
+		if c, ok := parseGCLine(out[i+1:]); ok {
+			return c
 		}
+		out = out[:i+1]
 	}
-	return last, nil
+	return gcCycle{}
 }
 
 func parseGCLine(line string) (gcCycle, bool) {
@@ -70,17 +67,14 @@ func parseGCLine(line string) (gcCycle, bool) {
 // allocate), and returns the heap that cycle found live, in MiB (the
 // trace's resolution).
 func (e *exporter) liveHeap(ctx context.Context) (int, error) {
-	before, err := e.lastGC()
-	if err != nil {
-		return 0, err
-	}
+	before := e.lastGC()
 	var after gcCycle
-	_, err = poll(ctx, time.Millisecond, 30*time.Second, func() (bool, error) {
-		if _, err := e.scrape(ctx); err != nil {
+	_, err := poll(ctx, time.Millisecond, 30*time.Second, func() (bool, error) {
+		if _, err := e.Scrape(ctx); err != nil {
 			return false, err
 		}
-		after, err = e.lastGC()
-		return after.n > before.n, err
+		after = e.lastGC()
+		return after.n > before.n, nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("no GC cycle: %w", err)

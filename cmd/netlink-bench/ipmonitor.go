@@ -25,6 +25,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/netlink-exporter/netlink_exporter/internal/harness"
 )
 
 // An ipMonitor runs `ip monitor all-nsid link`, the reference listener of
@@ -50,7 +52,7 @@ func startIPMonitor(nsid int, isBurst func(string) bool) (*ipMonitor, error) {
 	m := &ipMonitor{nsid: nsid, isBurst: isBurst, others: make(map[string]bool), done: make(chan struct{})}
 	m.cmd = exec.Command("ip", "monitor", "all-nsid", "link")
 	m.cmd.Stderr = &m.stderr
-	m.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	harness.TerminateWithParent(m.cmd)
 	out, err := m.cmd.StdoutPipe()
 	if err != nil {
 		return nil, fmt.Errorf("ip monitor: %w", err)

@@ -23,12 +23,12 @@ import (
 // a namespace, and checks that resyncs still end in exact creation and
 // deletion counts.
 func (b *bench) overrun(ctx context.Context, bin string) error {
-	e, err := startExporter(ctx, bin, b.dir, b.cfg.timeout, "--netlink.receive-buffer-size="+b.cfg.overrunBuffer)
+	e, err := startExporter(ctx, bin, b.cfg.timeout, "--netlink.receive-buffer-size="+b.cfg.overrunBuffer)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if err := e.stop(); err != nil {
+		if err := e.Stop(stopTimeout); err != nil {
 			b.rep.failed("overrun exporter exits cleanly on SIGTERM", fmt.Errorf("%w: %s", err, e.logTail()))
 		}
 	}()

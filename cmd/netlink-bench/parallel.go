@@ -56,7 +56,7 @@ func (b *bench) parallel(ctx context.Context) error {
 		return err
 	}
 
-	c0, err := readCPU(e.pid)
+	c0, err := readCPU(e.PID())
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func (b *bench) parallel(ctx context.Context) error {
 	if err := sleep(ctx, settle); err != nil {
 		return err
 	}
-	c1, err := readCPU(e.pid)
+	c1, err := readCPU(e.PID())
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func (b *bench) parallel(ctx context.Context) error {
 	late := ""
 	if done.After(closed) {
 		late = " (includes scrapes: the exporter finished after the sample closed)"
-		if c1, err = readCPU(e.pid); err != nil {
+		if c1, err = readCPU(e.PID()); err != nil {
 			return err
 		}
 	}

@@ -102,7 +102,7 @@ func (b *bench) scale(ctx context.Context) error {
 // the scale set watched.
 func (b *bench) measureScrapes(ctx context.Context, m int) error {
 	e := b.exp
-	idle, err := readMem(e.pid)
+	idle, err := readMem(e.PID())
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func (b *bench) measureScrapes(ctx context.Context, m int) error {
 	}
 	var plain, gz []time.Duration
 	var gzSize int
-	c0, err := readCPU(e.pid)
+	c0, err := readCPU(e.PID())
 	if err != nil {
 		return err
 	}
@@ -130,11 +130,11 @@ func (b *bench) measureScrapes(ctx context.Context, m int) error {
 		}
 		gz, gzSize = append(gz, d), n
 	}
-	c1, err := readCPU(e.pid)
+	c1, err := readCPU(e.PID())
 	if err != nil {
 		return err
 	}
-	mem, err := readMem(e.pid)
+	mem, err := readMem(e.PID())
 	if err != nil {
 		return err
 	}
@@ -185,7 +185,7 @@ func (b *bench) deleteScale(ctx context.Context, set scaleSet, removals float64)
 			"max "+fmtDur(worst), "≤ "+fmtDur(pinBar))
 	}
 
-	c0, err := readCPU(e.pid)
+	c0, err := readCPU(e.PID())
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func (b *bench) deleteScale(ctx context.Context, set scaleSet, removals float64)
 	if err != nil {
 		return fmt.Errorf("bulk-deleted namespaces pinned: %w", err)
 	}
-	c1, err := readCPU(e.pid)
+	c1, err := readCPU(e.PID())
 	if err != nil {
 		return err
 	}
