@@ -133,7 +133,7 @@ func (p testPKI) webConfig(t *testing.T, config string) string {
 	return f.Name()
 }
 
-// exampleWebConfig is the web config that the README and the systemd
+// exampleWebConfig is the web config that docs/deploying.md and the systemd
 // drop-in ship, with cert_file tls.crt and key_file tls.key.
 const exampleWebConfig = "deploy/systemd/web-config.yml"
 
