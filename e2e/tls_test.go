@@ -62,7 +62,7 @@ func webConfig(t *testing.T, pki *harness.PKI, config string) string {
 	return f.Name()
 }
 
-// exampleWebConfig is the web config that the README and the systemd
+// exampleWebConfig is the web config that docs/deploying.md and the systemd
 // drop-in ship, with cert_file tls.crt and key_file tls.key.
 const exampleWebConfig = "../deploy/systemd/web-config.yml"
 
