@@ -14,13 +14,14 @@
 package netlinkmon
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netlink-exporter/netlink_exporter/internal/eventfd"
 )
 
 const (
@@ -44,8 +45,8 @@ const (
 type eventSocket struct {
 	fd   int
 	epfd int
-	// wake is an eventfd that ends a wait: for requests and cancellation.
-	wake int
+	// wake ends a wait: for requests and cancellation.
+	wake *eventfd.Wakeup
 
 	msg   unix.Msghdr
 	iov   unix.Iovec
@@ -55,7 +56,7 @@ type eventSocket struct {
 }
 
 func openEventSocket(rcvbuf int) (*eventSocket, error) {
-	s := &eventSocket{fd: -1, epfd: -1, wake: -1, kinds: make(kinds)}
+	s := &eventSocket{fd: -1, epfd: -1, kinds: make(kinds)}
 	if err := s.open(rcvbuf); err != nil {
 		s.close()
 		return nil, err
@@ -99,10 +100,10 @@ func (s *eventSocket) open(rcvbuf int) error {
 	if s.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
 		return fmt.Errorf("netlinkmon: %w", os.NewSyscallError("epoll_create1", err))
 	}
-	if s.wake, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
-		return fmt.Errorf("netlinkmon: %w", os.NewSyscallError("eventfd", err))
+	if s.wake, err = eventfd.NewWakeup(); err != nil {
+		return fmt.Errorf("netlinkmon: %w", err)
 	}
-	for _, fd := range []int{s.fd, s.wake} {
+	for _, fd := range []int{s.fd, s.wake.FD()} {
 		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
 		if err := unix.EpollCtl(s.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 			return fmt.Errorf("netlinkmon: %w", os.NewSyscallError("epoll_ctl", err))
@@ -111,7 +112,7 @@ func (s *eventSocket) open(rcvbuf int) error {
 	return nil
 }
 
-// wait blocks until the socket is readable or wakeUp is called.
+// wait blocks until the socket is readable or s.wake is woken.
 func (s *eventSocket) wait() error {
 	var evs [2]unix.EpollEvent
 	for {
@@ -123,20 +124,12 @@ func (s *eventSocket) wait() error {
 			return os.NewSyscallError("epoll_wait", err)
 		}
 		for _, ev := range evs[:n] {
-			if int(ev.Fd) == s.wake {
-				var b [8]byte
-				_, _ = unix.Read(s.wake, b[:])
+			if int(ev.Fd) == s.wake.FD() {
+				s.wake.Clear()
 			}
 		}
 		return nil
 	}
-}
-
-// wakeUp ends a wait in progress, or the next one.
-func (s *eventSocket) wakeUp() {
-	var one [8]byte
-	binary.NativeEndian.PutUint64(one[:], 1)
-	_, _ = unix.Write(s.wake, one[:])
 }
 
 // drain reads every queued datagram into b, up to maxBatch events, and
@@ -186,10 +179,13 @@ func (s *eventSocket) recv() (n, oobn, flags int, err error) {
 }
 
 func (s *eventSocket) close() {
-	for _, fd := range []*int{&s.fd, &s.epfd, &s.wake} {
+	for _, fd := range []*int{&s.fd, &s.epfd} {
 		if *fd >= 0 {
 			unix.Close(*fd)
 			*fd = -1
 		}
+	}
+	if s.wake != nil {
+		_ = s.wake.Close()
 	}
 }

@@ -82,7 +82,7 @@ func (r *reader) requestDump(nsid int32) {
 	r.mu.Lock()
 	r.pending[nsid] = struct{}{}
 	r.mu.Unlock()
-	r.sock.wakeUp()
+	r.sock.wake.Wake()
 }
 
 // requeue puts back requests that could not be served yet.
@@ -111,18 +111,8 @@ func (r *reader) takeRequests() []int32 {
 // run reads batches until ctx is done or a receive fails, and closes out.
 func (r *reader) run(ctx context.Context, out chan<- batch) {
 	defer close(out)
-	woken := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		defer close(woken)
-		r.sock.wakeUp()
-	})
-	defer func() {
-		// The socket closes after run returns: never let the wake-up
-		// write to a closed, or reused, descriptor.
-		if !stop() {
-			<-woken
-		}
-	}()
+	stop := r.sock.wake.WakeWhenDone(ctx)
+	defer stop()
 	rest := time.NewTimer(0)
 	defer rest.Stop()
 	// flush is set after a batch with dumps: the next batch goes out even
