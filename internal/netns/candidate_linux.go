@@ -20,29 +20,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// A Source tells where a scan found a Candidate.
-type Source string
-
-// Sources of candidates.
-const (
-	// SourceDir is a bind mount in a directory such as /run/netns.
-	SourceDir Source = "dir"
-	// SourceProc is the namespace of a process, /proc/PID/ns/net.
-	SourceProc Source = "proc"
-)
-
 // A Candidate is a namespace file found by a scan. Scans stat it, they never
 // open it; use Open for a short-lived file.
 type Candidate struct {
 	// Path is the namespace file, e.g. /run/netns/foo or /proc/123/ns/net.
 	Path string
-	// Name is the file name of a bind mount (e.g. "foo"), "" for SourceProc.
+	// Name is the file name of a bind mount (e.g. "foo"), "" for the
+	// namespace of a process.
 	Name string
 	// Inode is the nsfs inode number: the identity of the namespace, which
 	// outlives any one path to it.
 	Inode uint64
-	// Source says which scan found the candidate.
-	Source Source
 }
 
 // errChanged is unexported so that callers depend on IsChanged, not on the
