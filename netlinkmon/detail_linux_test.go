@@ -42,6 +42,18 @@ func applyAt(r *registry, d time.Duration, evs []event) {
 	r.settle()
 }
 
+// interfacesOf returns the interfaces of the namespace name in s.
+func interfacesOf(t *testing.T, s InterfaceSnapshot, name string) []Interface {
+	t.Helper()
+	for _, ns := range s.Namespaces {
+		if ns.Name == name {
+			return ns.Interfaces
+		}
+	}
+	t.Fatalf("namespace %q not in the interface snapshot", name)
+	return nil
+}
+
 func TestRegistryLinkDetail(t *testing.T) {
 	br := named(lk(2, "bridge", ifRunning), "br0")
 	veth := named(withCarrier(lk(5, "veth", ifRunning), 1, 1), "eth0")
@@ -163,7 +175,7 @@ func TestRegistryLinkDetail(t *testing.T) {
 			r := newTestRegistry()
 			r.enableDetail()
 			tt.run(r)
-			got := mustNS(t, r.snapshot(at(5*time.Second)), "host").Interfaces
+			got := interfacesOf(t, r.interfaceSnapshot(at(5*time.Second)), "host")
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("interfaces (-want +got):\n%s", diff)
 			}
@@ -171,22 +183,23 @@ func TestRegistryLinkDetail(t *testing.T) {
 	}
 }
 
-// The monitor's two snapshots each hold their own part: the counters
-// without per-link detail, and the detail without the counters.
+// The monitor's two snapshots each hold their own part: the counters, and
+// the per-link detail with the identity of each namespace.
 func TestRegistrySnapshotParts(t *testing.T) {
 	r := newTestRegistry()
 	r.enableDetail()
 	seedHost(r, named(withCarrier(lk(5, "veth", ifRunning), 1, 1), "eth0"))
 	now := at(time.Second)
 
-	host := mustNS(t, r.counters(now), "host")
-	if host.Interfaces != nil || len(host.Kinds) == 0 {
-		t.Errorf("counters: %d interfaces, %d kinds; want none and some", len(host.Interfaces), len(host.Kinds))
+	if host := mustNS(t, r.counters(now), "host"); len(host.Kinds) == 0 || len(host.Links) == 0 {
+		t.Errorf("counters: %d kinds, %d link counts; want some", len(host.Kinds), len(host.Links))
 	}
-	host = mustNS(t, r.interfaceSnapshot(now), "host")
-	if len(host.Interfaces) != 1 || host.Kinds != nil || host.Links != nil {
-		t.Errorf("interfaces: %d interfaces, %d kinds, %d link counts; want 1, none, none",
-			len(host.Interfaces), len(host.Kinds), len(host.Links))
+	want := []NamespaceInterfaces{{
+		Name: "host", Inode: hostIno, NSID: NoNSID, Source: SourceSelf, Alive: true,
+		Interfaces: []Interface{{Index: 5, Name: "eth0", Kind: "veth", OperState: "up", Up: true, Carrier: true}},
+	}}
+	if diff := cmp.Diff(want, r.interfaceSnapshot(now).Namespaces); diff != "" {
+		t.Errorf("interface snapshot (-want +got):\n%s", diff)
 	}
 
 	r = newTestRegistry()
@@ -205,10 +218,10 @@ func TestRegistryLinkDetailRetention(t *testing.T) {
 	applyAt(r, 0, hostEvs(hostDel(named(lk(5, "veth", ifDown), "v0"))))
 
 	end := t0.Add(r.retention)
-	if got := len(mustNS(t, r.snapshot(end.Add(-time.Nanosecond)), "host").Interfaces); got != 1 {
+	if got := len(interfacesOf(t, r.interfaceSnapshot(end.Add(-time.Nanosecond)), "host")); got != 1 {
 		t.Errorf("%d interfaces just before the retention ends, want the deleted one", got)
 	}
-	if got := mustNS(t, r.snapshot(end), "host").Interfaces; len(got) != 0 {
+	if got := interfacesOf(t, r.interfaceSnapshot(end), "host"); len(got) != 0 {
 		t.Errorf("interfaces %v at the end of the retention, want none", got)
 	}
 	r.prune(end.Add(-time.Nanosecond))
@@ -243,11 +256,11 @@ func TestRegistryLinkDetailNamespaceDeath(t *testing.T) {
 	}
 	end := died.Add(r.retention)
 	r.prune(end.Add(-time.Nanosecond))
-	if diff := cmp.Diff(want, mustNS(t, r.snapshot(end.Add(-time.Nanosecond)), "pod").Interfaces); diff != "" {
+	if diff := cmp.Diff(want, interfacesOf(t, r.interfaceSnapshot(end.Add(-time.Nanosecond)), "pod")); diff != "" {
 		t.Errorf("interfaces of the dead namespace (-want +got):\n%s", diff)
 	}
 	r.prune(end)
-	if _, ok := nsByName(r.snapshot(end), "pod"); ok {
+	if _, ok := nsByName(r.counters(end), "pod"); ok {
 		t.Errorf("dead namespace still in the snapshot after its retention")
 	}
 }
@@ -264,11 +277,8 @@ func TestRegistryLinkDetailDisabled(t *testing.T) {
 	})
 	applyAt(r, 2*time.Second, []event{delNSIDEv(true, 0, 3)})
 
-	s := r.snapshot(at(3 * time.Second))
-	for _, ns := range s.Namespaces {
-		if ns.Interfaces != nil {
-			t.Errorf("namespace %s has interfaces %v without LinkDetail", ns.Name, ns.Interfaces)
-		}
+	if s := r.interfaceSnapshot(at(3 * time.Second)); s.Namespaces != nil {
+		t.Errorf("interface snapshot %v without LinkDetail, want none", s.Namespaces)
 	}
 	for _, ns := range r.byName {
 		if ns.former != nil {

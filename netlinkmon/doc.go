@@ -24,6 +24,6 @@
 //
 // Callers read the counters through Snapshot, and follow what is counted,
 // event by event, through Subscribe. The package has no Prometheus
-// dependency. With Options.LinkDetail, snapshots also carry each link's
-// detail (Namespace.Interfaces), which costs memory per link.
+// dependency. With Options.LinkDetail, InterfaceSnapshot has each link's
+// detail, which costs memory per link.
 package netlinkmon

@@ -350,11 +350,10 @@ func (m *Monitor) Snapshot() Snapshot {
 	return s
 }
 
-// InterfaceSnapshot returns a copy of the per-link detail alone (Namespaces
-// with their Interfaces, and nothing else), empty unless
+// InterfaceSnapshot returns a copy of the per-link detail, empty unless
 // Options.LinkDetail. Snapshot leaves the detail out: each scrape takes both,
 // and neither builds what the other needs.
-func (m *Monitor) InterfaceSnapshot() Snapshot {
+func (m *Monitor) InterfaceSnapshot() InterfaceSnapshot {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.reg.interfaceSnapshot(time.Now())

@@ -50,8 +50,8 @@ type Options struct {
 	Retention time.Duration
 	// ReceiveBufferSize is the event socket's receive buffer in bytes.
 	ReceiveBufferSize int
-	// LinkDetail keeps the detail of every link (Namespace.Interfaces),
-	// and the final detail of links that left, for Retention. It costs
+	// LinkDetail keeps the detail of every link (InterfaceSnapshot), and
+	// the final detail of links that left, for Retention. It costs
 	// memory and snapshot time per link; without it there is none.
 	LinkDetail bool
 }

@@ -24,19 +24,6 @@ import (
 
 const hostIno = 4026531840
 
-// snapshot is what the monitor's two snapshots hold together: the
-// counters, and the per-link detail when the registry keeps it.
-func (r *registry) snapshot(now time.Time) Snapshot {
-	s := r.counters(now)
-	if r.detail {
-		d := r.interfaceSnapshot(now)
-		for i := range s.Namespaces {
-			s.Namespaces[i].Interfaces = d.Namespaces[i].Interfaces
-		}
-	}
-	return s
-}
-
 func newTestRegistry() *registry {
 	r := newRegistry(hostIno, time.Minute)
 	r.counting = true
@@ -112,7 +99,7 @@ func TestRegistryNewNSID(t *testing.T) {
 	if !r.unnamed() {
 		t.Errorf("unnamed() = false with nsid 3 unnamed")
 	}
-	if got := names(r.snapshot(t0)); !cmp.Equal(got, []string{"host"}) {
+	if got := names(r.counters(t0)); !cmp.Equal(got, []string{"host"}) {
 		t.Errorf("snapshot namespaces = %v before identify, want only host", got)
 	}
 	// Known nsid: nothing new.
@@ -122,7 +109,7 @@ func TestRegistryNewNSID(t *testing.T) {
 	if got := r.identify(3, 100, "foo", SourceDir, t0); got != ns {
 		t.Errorf("identify made a new namespace instead of naming the known one")
 	}
-	s := r.snapshot(t0)
+	s := r.counters(t0)
 	want := Namespace{Name: "foo", Inode: 100, NSID: 3, Source: SourceDir, Alive: true, Kinds: []KindCounters{}}
 	if diff := cmp.Diff(want, mustNS(t, s, "foo")); diff != "" {
 		t.Errorf("foo (-want +got):\n%s", diff)
@@ -145,10 +132,10 @@ func TestRegistryIgnoresRemoteNSIDEvents(t *testing.T) {
 	if len(r.byNSID) != 1 {
 		t.Errorf("byNSID has %d namespaces, want only nsid 3", len(r.byNSID))
 	}
-	if !mustNS(t, r.snapshot(t0), "foo").Alive {
+	if !mustNS(t, r.counters(t0), "foo").Alive {
 		t.Errorf("a remote RTM_DELNSID killed foo")
 	}
-	s := r.snapshot(t0)
+	s := r.counters(t0)
 	if s.Messages["newnsid"] != 2 || s.Messages["delnsid"] != 1 {
 		t.Errorf("messages = %v, want 2 newnsid and 1 delnsid counted", s.Messages)
 	}
@@ -165,7 +152,7 @@ func TestRegistryDelNSID(t *testing.T) {
 	died := t0.Add(time.Second)
 	r.apply([]event{delNSIDEv(true, 0, 3)}, died)
 
-	s := r.snapshot(t0)
+	s := r.counters(t0)
 	foo := mustNS(t, s, "foo")
 	if foo.Alive || foo.NSID != 3 || len(foo.Links) != 0 {
 		t.Errorf("foo after RTM_DELNSID: alive %v, nsid %d, links %v", foo.Alive, foo.NSID, foo.Links)
@@ -187,7 +174,7 @@ func TestRegistryDelNSID(t *testing.T) {
 	}
 	// A second one, for an nsid nobody holds, changes nothing.
 	r.apply([]event{delNSIDEv(true, 0, 3)}, died)
-	if s := r.snapshot(t0); s.Removals != 1 {
+	if s := r.counters(t0); s.Removals != 1 {
 		t.Errorf("removals = %d after a duplicate RTM_DELNSID, want 1", s.Removals)
 	}
 }
@@ -229,7 +216,7 @@ func TestRegistryVanishedThenReused(t *testing.T) {
 func TestRegistryUnnamedDeath(t *testing.T) {
 	r := newTestRegistry()
 	r.apply([]event{newNSIDEv(true, 0, 3), newLinkEv(false, 3, lk(2, "veth", 0)), delNSIDEv(true, 0, 3)}, t0)
-	s := r.snapshot(t0)
+	s := r.counters(t0)
 	if s.Removals != 0 || len(s.Namespaces) != 1 {
 		t.Errorf("an unnamed namespace's death: removals %d, namespaces %v; want 0, [host]", s.Removals, names(s))
 	}
@@ -249,7 +236,7 @@ func TestRegistryLinkEventOfUnknownNSID(t *testing.T) {
 	}
 	// Counters kept from before the name was known.
 	r.identify(8, 800, "", SourceProc, t0)
-	ns := mustNS(t, r.snapshot(t0), "ino-800")
+	ns := mustNS(t, r.counters(t0), "ino-800")
 	if c := kindOf(ns, "veth"); c.Creations != 1 {
 		t.Errorf("veth creations = %d after identify, want 1", c.Creations)
 	}
@@ -360,7 +347,7 @@ func TestRegistryMoves(t *testing.T) {
 			for _, b := range tt.batches {
 				r.apply(b, t0)
 			}
-			s := r.snapshot(t0)
+			s := r.counters(t0)
 			if diff := cmp.Diff(tt.wantHost, kindOf(mustNS(t, s, "host"), "veth")); diff != "" {
 				t.Errorf("host veth (-want +got):\n%s", diff)
 			}
@@ -389,7 +376,7 @@ func TestRegistryMoveIntoNewNamespace(t *testing.T) {
 	r.nextBatch()
 	r.settle()
 	r.identify(2, 200, "bar", SourceDir, t0)
-	bar := mustNS(t, r.snapshot(t0), "bar")
+	bar := mustNS(t, r.counters(t0), "bar")
 	want := []KindCounters{{Kind: "device", Creations: 1}, {Kind: "veth", MovesIn: 1}}
 	if diff := cmp.Diff(want, bar.Kinds); diff != "" {
 		t.Errorf("bar counters (-want +got):\n%s", diff)
@@ -478,7 +465,7 @@ func TestRegistryNaming(t *testing.T) {
 			}
 			// A name a living namespace holds is waited for, then given up.
 			r.nameWaiting(t0.Add(nameWait))
-			s := r.snapshot(t0)
+			s := r.counters(t0)
 			if diff := cmp.Diff(tt.wantNames, names(s)); diff != "" {
 				t.Errorf("names (-want +got):\n%s", diff)
 			}
@@ -511,7 +498,7 @@ func TestRegistryNSIDReuse(t *testing.T) {
 	if bar.name != "bar" || r.byNSID[3] != bar {
 		t.Fatalf("identify of nsid 3 with a new inode gave %q", bar.name)
 	}
-	s := r.snapshot(t0)
+	s := r.counters(t0)
 	foo := mustNS(t, s, "foo")
 	if foo.Alive || kindOf(foo, "veth").Deletions != 1 {
 		t.Errorf("foo: alive %v, veth deletions %d; want dead with its link deleted", foo.Alive, kindOf(foo, "veth").Deletions)
@@ -521,12 +508,12 @@ func TestRegistryNSIDReuse(t *testing.T) {
 	}
 	// foo's RTM_DELNSID arrives: it must not kill bar.
 	r.apply([]event{delNSIDEv(true, 0, 3)}, later)
-	if !mustNS(t, r.snapshot(t0), "bar").Alive {
+	if !mustNS(t, r.counters(t0), "bar").Alive {
 		t.Fatalf("foo's late RTM_DELNSID killed bar")
 	}
 	// bar's own death.
 	r.apply([]event{delNSIDEv(true, 0, 3)}, later)
-	s = r.snapshot(t0)
+	s = r.counters(t0)
 	if mustNS(t, s, "bar").Alive {
 		t.Errorf("bar survived its RTM_DELNSID")
 	}
@@ -550,7 +537,7 @@ func TestRegistrySyncNSIDs(t *testing.T) {
 	if !cmp.Equal(missing, []int32{3}) {
 		t.Errorf("missing = %v, want [3]", missing)
 	}
-	if !mustNS(t, r.snapshot(t0), "foo").Alive {
+	if !mustNS(t, r.counters(t0), "foo").Alive {
 		t.Errorf("foo died for missing from the nsid list")
 	}
 	if ns := r.byNSID[5]; ns == nil || ns.named || !ns.seedAt.Equal(t0) {
@@ -559,7 +546,7 @@ func TestRegistrySyncNSIDs(t *testing.T) {
 
 	// The dump says foo is gone.
 	r.vanished(r.byNSID[3], t0)
-	s := r.snapshot(t0)
+	s := r.counters(t0)
 	foo := mustNS(t, s, "foo")
 	if foo.Alive || kindOf(foo, "veth").Deletions != 1 || s.Removals != 1 {
 		t.Errorf("foo: alive %v, veth deletions %d, removals %d; want dead, 1, 1",
@@ -569,13 +556,13 @@ func TestRegistrySyncNSIDs(t *testing.T) {
 	// nsid 3, which a scan found first...
 	r.identify(3, 300, "baz", SourceDir, t0)
 	r.apply([]event{delNSIDEv(true, 0, 3)}, t0)
-	if !mustNS(t, r.snapshot(t0), "baz").Alive {
+	if !mustNS(t, r.counters(t0), "baz").Alive {
 		t.Errorf("a stale RTM_DELNSID killed the new holder of the nsid")
 	}
 	// ...but once the kernel has announced the nsid again, the next
 	// RTM_DELNSID is baz's own.
 	r.apply([]event{newNSIDEv(true, 0, 3), delNSIDEv(true, 0, 3)}, t0)
-	if mustNS(t, r.snapshot(t0), "baz").Alive {
+	if mustNS(t, r.counters(t0), "baz").Alive {
 		t.Errorf("baz survived its RTM_DELNSID")
 	}
 
@@ -588,7 +575,7 @@ func TestRegistryNameWait(t *testing.T) {
 	r := newTestRegistry()
 	r.identify(3, 100, "foo", SourceDir, t0)
 	r.identify(4, 200, "foo", SourceDir, t0)
-	if got := names(r.snapshot(t0)); !cmp.Equal(got, []string{"foo", "host"}) {
+	if got := names(r.counters(t0)); !cmp.Equal(got, []string{"foo", "host"}) {
 		t.Errorf("names while the new foo waits = %v, want the old foo only", got)
 	}
 	if r.unnamed() {
@@ -600,7 +587,7 @@ func TestRegistryNameWait(t *testing.T) {
 	}
 	r.nameWaiting(t0.Add(nameWait))
 	if ns, ok := r.byName["ino-200"]; !ok || ns.inode != 200 {
-		t.Errorf("after nameWait the new namespace is not ino-200: %v", names(r.snapshot(t0)))
+		t.Errorf("after nameWait the new namespace is not ino-200: %v", names(r.counters(t0)))
 	}
 }
 
@@ -615,22 +602,22 @@ func TestRegistryPrune(t *testing.T) {
 	r.self.settle(2)
 
 	r.prune(t0.Add(time.Minute - time.Nanosecond))
-	if got := names(r.snapshot(t0)); !cmp.Equal(got, []string{"bar", "foo", "host"}) {
+	if got := names(r.counters(t0)); !cmp.Equal(got, []string{"bar", "foo", "host"}) {
 		t.Errorf("namespaces before the retention = %v", got)
 	}
 	// A snapshot leaves out an expired namespace that no prune removed yet.
-	if got := names(r.snapshot(t0.Add(time.Minute))); !cmp.Equal(got, []string{"bar", "host"}) {
+	if got := names(r.counters(t0.Add(time.Minute))); !cmp.Equal(got, []string{"bar", "host"}) {
 		t.Errorf("snapshot at the end of the retention = %v, want foo left out", got)
 	}
 	r.prune(t0.Add(time.Minute))
-	if got := names(r.snapshot(t0)); !cmp.Equal(got, []string{"bar", "host"}) {
+	if got := names(r.counters(t0)); !cmp.Equal(got, []string{"bar", "host"}) {
 		t.Errorf("namespaces after the retention = %v, want foo gone", got)
 	}
 	if len(r.self.gone) != 0 {
 		t.Errorf("host tombstones %v after a minute, want none", r.self.gone)
 	}
 	// Counters of a pruned namespace are gone, but the totals stay.
-	if s := r.snapshot(t0); s.Discoveries != 3 || s.Removals != 1 {
+	if s := r.counters(t0); s.Discoveries != 3 || s.Removals != 1 {
 		t.Errorf("discoveries %d, removals %d; want 3, 1", s.Discoveries, s.Removals)
 	}
 }
@@ -674,7 +661,7 @@ func TestRegistrySnapshot(t *testing.T) {
 	r.overruns = 1
 	r.resyncs["overrun"] = 1
 
-	s := r.snapshot(t0)
+	s := r.counters(t0)
 	if got := names(s); !cmp.Equal(got, []string{"aa", "host", "ino-200", "zz"}) {
 		t.Errorf("namespaces = %v, want sorted by name", got)
 	}
@@ -718,8 +705,8 @@ func TestRegistrySnapshot(t *testing.T) {
 	s.Messages["newlink"] = 99
 	zz.Kinds[0].Creations = 99
 	zz.Links[0].Count = 99
-	s2 := r.snapshot(t0)
-	if diff := cmp.Diff(s2, r.snapshot(t0), cmpopts.EquateEmpty()); diff != "" {
+	s2 := r.counters(t0)
+	if diff := cmp.Diff(s2, r.counters(t0), cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("snapshot is not stable (-first +second):\n%s", diff)
 	}
 	if s2.Resyncs["overrun"] != 1 || s2.Messages["newlink"] != 6 || mustNS(t, s2, "zz").Kinds[0].Creations != 1 || mustNS(t, s2, "zz").Links[0].Count != 1 {
@@ -764,12 +751,12 @@ func TestRegistryAssigned(t *testing.T) {
 		t.Errorf("the old holder of nsid 3 is still alive")
 	}
 	r.apply([]event{delNSIDEv(true, 0, 3)}, t0)
-	if !mustNS(t, r.snapshot(t0), "bar").Alive {
+	if !mustNS(t, r.counters(t0), "bar").Alive {
 		t.Errorf("the old holder's RTM_DELNSID killed bar")
 	}
 	// After bar's own RTM_NEWNSID, an RTM_DELNSID is bar's.
 	r.apply([]event{newNSIDEv(true, 0, 3), delNSIDEv(true, 0, 3)}, t0)
-	if mustNS(t, r.snapshot(t0), "bar").Alive {
+	if mustNS(t, r.counters(t0), "bar").Alive {
 		t.Errorf("bar survived its RTM_DELNSID")
 	}
 }
@@ -794,7 +781,7 @@ func TestRegistryAssignedOldHolderDeathAfterNewNSID(t *testing.T) {
 			// foo's RTM_DELNSID was read.
 			r.assigned(3, 200, "bar", SourceDir, t0.Add(time.Second))
 			r.apply(tt.evs, t0.Add(time.Second))
-			s := r.snapshot(t0.Add(time.Second))
+			s := r.counters(t0.Add(time.Second))
 			if mustNS(t, s, "foo").Alive || !mustNS(t, s, "bar").Alive {
 				t.Fatalf("foo alive %v, bar alive %v; want foo dead, bar alive",
 					mustNS(t, s, "foo").Alive, mustNS(t, s, "bar").Alive)
@@ -804,7 +791,7 @@ func TestRegistryAssignedOldHolderDeathAfterNewNSID(t *testing.T) {
 			}
 			// bar's own death.
 			r.apply([]event{delNSIDEv(true, 0, 3)}, t0.Add(2*time.Second))
-			if mustNS(t, r.snapshot(t0.Add(2*time.Second)), "bar").Alive {
+			if mustNS(t, r.counters(t0.Add(2*time.Second)), "bar").Alive {
 				t.Errorf("bar survived its RTM_DELNSID")
 			}
 		})
@@ -817,14 +804,14 @@ func TestRegistryAssignedNoOldHolder(t *testing.T) {
 	// RTM_DELNSID comes after the monitor assigned 0 to foo.
 	r.assigned(0, 100, "foo", SourceDir, t0)
 	r.apply([]event{delNSIDEv(true, 0, 0)}, t0)
-	if !mustNS(t, r.snapshot(t0), "foo").Alive {
+	if !mustNS(t, r.counters(t0), "foo").Alive {
 		t.Errorf("an earlier holder's RTM_DELNSID killed foo")
 	}
 	// A resync drained after the assignment means foo's RTM_NEWNSID was
 	// read or lost: the next RTM_DELNSID is foo's own.
 	r.syncNSIDs([]int32{0}, t0.Add(2*time.Second), t0.Add(time.Second))
 	r.apply([]event{delNSIDEv(true, 0, 0)}, t0.Add(2*time.Second))
-	if mustNS(t, r.snapshot(t0), "foo").Alive {
+	if mustNS(t, r.counters(t0), "foo").Alive {
 		t.Errorf("foo survived its RTM_DELNSID after a resync")
 	}
 }
@@ -851,7 +838,7 @@ func TestRegistryResyncAndStaleDeletes(t *testing.T) {
 			r.identify(3, 200, "bar", SourceDir, at(2))
 			r.syncNSIDs([]int32{3}, at(4), tt.drained)
 			r.apply([]event{delNSIDEv(true, 0, 3)}, at(4))
-			if got := mustNS(t, r.snapshot(at(4)), "bar").Alive; got != tt.barLive {
+			if got := mustNS(t, r.counters(at(4)), "bar").Alive; got != tt.barLive {
 				t.Errorf("bar alive = %v, want %v", got, tt.barLive)
 			}
 		})
