@@ -21,71 +21,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// The decoding of event datagrams into messages. It needs Linux only for
+// x/sys/unix's rtnetlink constants (NLMSG_HDRLEN, IFLA_*, SOL_NETLINK, ...),
+// which other systems' builds of it lack.
+
 // errMalformed marks a message that could not be decoded. The monitor counts
 // such messages and goes on.
 var errMalformed = errors.New("malformed netlink message")
 
-// changeAll is ifi_change of a registration, a move into the namespace, or an
-// unregistration. The kernel's other values only cover ifi_flags bits that an
-// administrative request changed, so flag changes are found by diffing.
-const changeAll = 0xffffffff
-
 // nlaTypeMask clears NLA_F_NESTED and NLA_F_NET_BYTEORDER from an attribute
 // type.
 const nlaTypeMask = ^uint16(unix.NLA_F_NESTED | unix.NLA_F_NET_BYTEORDER)
-
-// A msgType is the kind of an event the monitor reacts to.
-type msgType uint8
-
-const (
-	msgOther msgType = iota
-	msgNewLink
-	msgDelLink
-	msgNewNSID
-	msgDelNSID
-	numMsgTypes
-)
-
-// msgTypeNames label netlink_messages_total.
-var msgTypeNames = [numMsgTypes]string{"other", "newlink", "dellink", "newnsid", "delnsid"}
-
-// A link is what one RTM_NEWLINK or RTM_DELLINK says of a link, reduced to
-// what the counters need.
-type link struct {
-	index  int32
-	flags  uint32
-	change uint32
-	name   string
-	kind   string
-	oper   uint8
-	// master is the ifindex of the link's master (a bridge, say) in the
-	// same namespace, or 0.
-	master int32
-
-	hasCarrier  bool
-	carrierUp   uint32
-	carrierDown uint32
-
-	// moved is set on the RTM_DELLINK of a link that left for another
-	// namespace; newNSID is then relative to the namespace it left.
-	moved      bool
-	newNSID    int32
-	newIfindex int32
-}
-
-// An event is one decoded message from the event socket.
-type event struct {
-	typ msgType
-	// local is true for events of the exporter's own namespace, which the
-	// kernel sends without an nsid.
-	local bool
-	// nsid is the namespace the event happened in, when !local.
-	nsid int32
-	// link is set for msgNewLink and msgDelLink.
-	link link
-	// peer is the nsid that msgNewNSID or msgDelNSID announces.
-	peer int32
-}
 
 // kinds interns IFLA_INFO_KIND values, so that the hot path allocates no
 // string for them: the set of kinds is small.

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"os"
 	"sync"
 	"time"
 
@@ -332,15 +331,6 @@ func (m *Monitor) closeSockets() {
 	m.req.close()
 }
 
-func checkCaps(need []capability) error {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return fmt.Errorf("netlinkmon: read capabilities: %w", err)
-	}
-	defer f.Close()
-	return missingCaps(f, need)
-}
-
 // Snapshot returns a consistent copy of the counters.
 func (m *Monitor) Snapshot() Snapshot {
 	m.mu.Lock()
@@ -357,6 +347,12 @@ func (m *Monitor) InterfaceSnapshot() InterfaceSnapshot {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.reg.interfaceSnapshot(time.Now())
+}
+
+// Subscribe opens a subscription to the monitor's link events, as counted;
+// see Feed.Subscribe. The subscription ends when the monitor stops.
+func (m *Monitor) Subscribe(buffer int, match func(*Event) bool) *Subscription {
+	return m.reg.feed.Subscribe(buffer, match)
 }
 
 // Wait blocks until the monitor has stopped after its context was cancelled,

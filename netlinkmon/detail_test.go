@@ -19,13 +19,12 @@ import (
 	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
-	"golang.org/x/sys/unix"
 )
 
 const (
-	ifUp      = unix.IFF_UP | unix.IFF_BROADCAST | unix.IFF_MULTICAST
-	ifRunning = ifUp | unix.IFF_RUNNING | unix.IFF_LOWER_UP
-	ifDown    = unix.IFF_BROADCAST | unix.IFF_MULTICAST
+	ifUp      = iffUp | iffBroadcast | iffMulticast
+	ifRunning = ifUp | iffRunning | iffLowerUp
+	ifDown    = iffBroadcast | iffMulticast
 )
 
 func named(l link, name string) link     { l.name = name; return l }

@@ -19,7 +19,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"golang.org/x/sys/unix"
 )
 
 const hostIno = 4026531840
@@ -145,7 +144,7 @@ func TestRegistryDelNSID(t *testing.T) {
 	r := newTestRegistry()
 	r.identify(3, 100, "foo", SourceDir, t0)
 	r.apply([]event{
-		newLinkEv(false, 3, lk(1, "device", unix.IFF_UP)),
+		newLinkEv(false, 3, lk(1, "device", iffUp)),
 		newLinkEv(false, 3, lk(2, "veth", 0)),
 		newLinkEv(false, 3, lk(3, "veth", 0)),
 	}, t0)
@@ -243,7 +242,7 @@ func TestRegistryLinkEventOfUnknownNSID(t *testing.T) {
 }
 
 func TestRegistryMoves(t *testing.T) {
-	host5 := lk(5, "veth", unix.IFF_UP)
+	host5 := lk(5, "veth", iffUp)
 	tests := []struct {
 		name    string
 		batches [][]event
@@ -311,7 +310,7 @@ func TestRegistryMoves(t *testing.T) {
 			name: "an unrelated link event ends the wait",
 			batches: [][]event{{
 				delLinkEv(true, 0, movedTo(host5, 3, 9)),
-				newLinkEv(true, 0, withChange(lk(1, "device", unix.IFF_UP), 0)),
+				newLinkEv(true, 0, withChange(lk(1, "device", iffUp), 0)),
 				newLinkEv(false, 3, lk(9, "veth", 0)),
 			}},
 			wantHost: KindCounters{Kind: "veth", MovesOut: 1},

@@ -22,7 +22,6 @@ import (
 
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"golang.org/x/sys/unix"
 )
 
 // t1 is the feed's clock in these tests: events counted where no time is at
@@ -107,9 +106,9 @@ func dieAt(t time.Time) nsOp         { return func(ns *namespace) { ns.die(t) } 
 
 func TestNamespaceEvents(t *testing.T) {
 	const (
-		down    = unix.IFF_BROADCAST | unix.IFF_MULTICAST
-		up      = down | unix.IFF_UP
-		running = up | unix.IFF_RUNNING | unix.IFF_LOWER_UP
+		down    = iffBroadcast | iffMulticast
+		up      = down | iffUp
+		running = up | iffRunning | iffLowerUp
 	)
 	tests := []struct {
 		name string
@@ -129,8 +128,8 @@ func TestNamespaceEvents(t *testing.T) {
 			name: "flags set and cleared, by name",
 			ops: []nsOp{
 				baseline(lk(5, "veth", running)),
-				newL(withChange(lk(5, "veth", down), unix.IFF_UP)),
-				newL(withChange(lk(5, "veth", up|unix.IFF_PROMISC), unix.IFF_UP|unix.IFF_PROMISC)),
+				newL(withChange(lk(5, "veth", down), iffUp)),
+				newL(withChange(lk(5, "veth", up|iffPromisc), iffUp|iffPromisc)),
 			},
 			want: []Event{
 				flags(ev(EventChanged, ViaEvent, 5, "veth"), nil, []string{"up", "running", "lower_up"}),
@@ -283,7 +282,7 @@ func TestNamespaceEvents(t *testing.T) {
 // TestNamespaceEventsCostNothingUnwatched checks that counting builds no
 // event, and allocates nothing for one, when nobody subscribes.
 func TestNamespaceEventsCostNothingUnwatched(t *testing.T) {
-	const up, down = unix.IFF_UP | unix.IFF_RUNNING, 0
+	const up, down = iffUp | iffRunning, 0
 	flip := func(ns *namespace) func() {
 		a, b := withChange(lk(5, "veth", up), 0), withChange(lk(5, "veth", down), 0)
 		ns.reconcile([]link{a}, false, t0, 1)
