@@ -49,27 +49,27 @@ func (k kinds) intern(b []byte) string {
 	return s
 }
 
-// decodeDatagram appends the events of one datagram to evs. oob holds the
+// decodeDatagram appends the messages of one datagram to msgs. oob holds the
 // control messages that came with it. Malformed messages are skipped and
 // reported through the returned count; the rest of the datagram is still
 // decoded when its framing allows.
-func decodeDatagram(evs []event, b, oob []byte, k kinds) ([]event, int) {
+func decodeDatagram(msgs []message, b, oob []byte, k kinds) ([]message, int) {
 	nsid, remote := sourceNSID(oob)
 	bad := 0
 	for len(b) >= unix.NLMSG_HDRLEN {
 		l := binary.NativeEndian.Uint32(b[0:4])
 		if l < unix.NLMSG_HDRLEN || uint64(l) > uint64(len(b)) {
 			// The framing is broken: nothing after this can be trusted.
-			return evs, bad + 1
+			return msgs, bad + 1
 		}
 		typ := binary.NativeEndian.Uint16(b[4:6])
-		ev, err := decodeMessage(typ, b[unix.NLMSG_HDRLEN:l], k)
+		msg, err := decodeMessage(typ, b[unix.NLMSG_HDRLEN:l], k)
 		if err != nil {
 			bad++
 		} else {
-			ev.local = !remote
-			ev.nsid = nsid
-			evs = append(evs, ev)
+			msg.local = !remote
+			msg.nsid = nsid
+			msgs = append(msgs, msg)
 		}
 		next := nlmAlign(int(l))
 		if next > len(b) {
@@ -77,39 +77,39 @@ func decodeDatagram(evs []event, b, oob []byte, k kinds) ([]event, int) {
 		}
 		b = b[next:]
 	}
-	return evs, bad
+	return msgs, bad
 }
 
-func decodeMessage(typ uint16, payload []byte, k kinds) (event, error) {
+func decodeMessage(typ uint16, payload []byte, k kinds) (message, error) {
 	switch typ {
 	case unix.RTM_NEWLINK, unix.RTM_DELLINK:
 		if len(payload) > 0 && payload[0] != unix.AF_UNSPEC {
 			// The bridge reports its ports' state on the same group, as
 			// RTM_NEWLINK and RTM_DELLINK of family AF_BRIDGE: a port
 			// removed from its bridge is not a link deleted.
-			return event{typ: msgOther}, nil
+			return message{typ: msgOther}, nil
 		}
 		l, err := decodeLink(payload, k)
 		if err != nil {
-			return event{}, err
+			return message{}, err
 		}
 		t := msgNewLink
 		if typ == unix.RTM_DELLINK {
 			t = msgDelLink
 		}
-		return event{typ: t, link: l}, nil
+		return message{typ: t, link: l}, nil
 	case unix.RTM_NEWNSID, unix.RTM_DELNSID:
 		peer, err := decodeNSID(payload)
 		if err != nil {
-			return event{}, err
+			return message{}, err
 		}
 		t := msgNewNSID
 		if typ == unix.RTM_DELNSID {
 			t = msgDelNSID
 		}
-		return event{typ: t, peer: peer}, nil
+		return message{typ: t, peer: peer}, nil
 	default:
-		return event{typ: msgOther}, nil
+		return message{typ: msgOther}, nil
 	}
 }
 

@@ -322,14 +322,14 @@ func TestRegistryEvents(t *testing.T) {
 	r := newTestRegistry()
 	sub := r.feed.Subscribe(100, nil)
 	r.assigned(4, 4026532001, "blue", SourceDir, t0)
-	r.apply([]event{
-		newNSIDEv(true, 0, 4),
-		newLinkEv(true, 0, lk(8, "veth", 0)),
-		delLinkEv(true, 0, movedTo(lk(8, "veth", 0), 4, 3)),
-		newLinkEv(false, 4, lk(3, "veth", 0)),
+	r.apply([]message{
+		newNSIDMsg(true, 0, 4),
+		newLinkMsg(true, 0, lk(8, "veth", 0)),
+		delLinkMsg(true, 0, movedTo(lk(8, "veth", 0), 4, 3)),
+		newLinkMsg(false, 4, lk(3, "veth", 0)),
 		// A namespace only the kernel announced: no name yet.
-		newLinkEv(false, 9, lk(2, "vxlan", 0)),
-		delNSIDEv(true, 0, 4),
+		newLinkMsg(false, 9, lk(2, "vxlan", 0)),
+		delNSIDMsg(true, 0, 4),
 	}, t0)
 	host := func(e Event) Event { e.Netns, e.NSID = "host", NoNSID; return e }
 	blue := func(e Event) Event { e.Netns, e.NSID = "blue", 4; return e }

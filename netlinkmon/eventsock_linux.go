@@ -137,7 +137,7 @@ func (s *eventSocket) wait() error {
 // end of the queue: the kernel drops every event until the queue is empty,
 // and the resync must come after that point.
 func (s *eventSocket) drain(b *batch) (empty bool, err error) {
-	for len(b.events) < maxBatch || b.overrun {
+	for len(b.msgs) < maxBatch || b.overrun {
 		n, oobn, flags, err := s.recv()
 		switch {
 		case errors.Is(err, unix.EINTR):
@@ -159,7 +159,7 @@ func (s *eventSocket) drain(b *batch) (empty bool, err error) {
 			continue
 		}
 		var bad int
-		b.events, bad = decodeDatagram(b.events, s.buf[:n], s.oob[:oobn], s.kinds)
+		b.msgs, bad = decodeDatagram(b.msgs, s.buf[:n], s.oob[:oobn], s.kinds)
 		b.malformed += bad
 	}
 	return false, nil

@@ -18,7 +18,7 @@ package netlinkmon
 // administrative request changed, so flag changes are found by diffing.
 const changeAll = 0xffffffff
 
-// A msgType is the kind of an event the monitor reacts to.
+// A msgType is the kind of a message the monitor reacts to.
 type msgType uint8
 
 const (
@@ -57,13 +57,14 @@ type link struct {
 	newIfindex int32
 }
 
-// An event is one decoded message from the event socket.
-type event struct {
+// A message is one decoded message from the event socket: a link or nsid
+// event as the kernel announced it. (An Event is what the monitor counted.)
+type message struct {
 	typ msgType
-	// local is true for events of the exporter's own namespace, which the
-	// kernel sends without an nsid.
+	// local is true for messages of the exporter's own namespace, which
+	// the kernel sends without an nsid.
 	local bool
-	// nsid is the namespace the event happened in, when !local.
+	// nsid is the namespace the message is about, when !local.
 	nsid int32
 	// link is set for msgNewLink and msgDelLink.
 	link link

@@ -231,7 +231,7 @@ func (m *Monitor) apply(b batch) {
 	now := time.Now()
 	m.reg.nextBatch()
 	removals := m.reg.removals
-	if m.reg.apply(b.events, now) {
+	if m.reg.apply(b.msgs, now) {
 		m.resolveWanted = true
 	}
 	if m.reg.removals != removals {

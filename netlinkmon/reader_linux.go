@@ -27,9 +27,10 @@ import (
 const coalesce = 10 * time.Millisecond
 
 // A batch is what the reader hands over after draining the socket, in kernel
-// order: the events first, then the dumps it made once the socket was empty.
+// order: the messages first, then the dumps it made once the socket was
+// empty.
 type batch struct {
-	events []event
+	msgs []message
 	// overrun is set when the kernel dropped events (ENOBUFS) before or
 	// among these.
 	overrun bool
@@ -150,7 +151,7 @@ func (r *reader) run(ctx context.Context, out chan<- batch) {
 				b.dumps = append(b.dumps, dump{nsid: id, links: links, err: err})
 			}
 		}
-		if len(b.events) == 0 && len(b.dumps) == 0 && b.resync == nil && b.malformed == 0 && !flush {
+		if len(b.msgs) == 0 && len(b.dumps) == 0 && b.resync == nil && b.malformed == 0 && !flush {
 			continue
 		}
 		flush = len(b.dumps) > 0 || b.resync != nil

@@ -32,11 +32,11 @@ type pendingMove struct {
 	fromLocal bool
 }
 
-func (m *pendingMove) matches(ev *event) bool {
-	if m == nil || ev.link.change != changeAll || ev.link.index != m.ifindex {
+func (m *pendingMove) matches(msg *message) bool {
+	if m == nil || msg.link.change != changeAll || msg.link.index != m.ifindex {
 		return false
 	}
-	return !m.fromLocal || (!ev.local && ev.nsid == m.nsid)
+	return !m.fromLocal || (!msg.local && msg.nsid == m.nsid)
 }
 
 // A registry holds every namespace the monitor knows and applies events to
@@ -110,46 +110,46 @@ func newRegistry(selfInode uint64, retention time.Duration) *registry {
 	return r
 }
 
-// apply applies a batch of events. It reports whether a namespace appeared
+// apply applies a batch of messages. It reports whether a namespace appeared
 // that only a scan can name.
-func (r *registry) apply(evs []event, now time.Time) (unnamed bool) {
-	for i := range evs {
-		ev := &evs[i]
-		r.messages[ev.typ]++
-		switch ev.typ {
+func (r *registry) apply(msgs []message, now time.Time) (unnamed bool) {
+	for i := range msgs {
+		msg := &msgs[i]
+		r.messages[msg.typ]++
+		switch msg.typ {
 		case msgNewLink:
-			ns, isNew := r.lookup(ev, now)
+			ns, isNew := r.lookup(msg, now)
 			unnamed = unnamed || isNew
-			ns.newLink(&ev.link, r.move.matches(ev), now)
+			ns.newLink(&msg.link, r.move.matches(msg), now)
 			r.move = nil
 		case msgDelLink:
-			ns, isNew := r.lookup(ev, now)
+			ns, isNew := r.lookup(msg, now)
 			unnamed = unnamed || isNew
-			ns.delLink(&ev.link, now)
+			ns.delLink(&msg.link, now)
 			r.move = nil
-			if ev.link.moved {
-				r.move = &pendingMove{ifindex: ev.link.newIfindex, nsid: ev.link.newNSID, fromLocal: ev.local}
+			if msg.link.moved {
+				r.move = &pendingMove{ifindex: msg.link.newIfindex, nsid: msg.link.newNSID, fromLocal: msg.local}
 			}
 		case msgNewNSID:
-			if !ev.local {
+			if !msg.local {
 				// Another namespace's own nsids mean nothing here.
 				continue
 			}
-			if ns, ok := r.byNSID[ev.peer]; ok {
+			if ns, ok := r.byNSID[msg.peer]; ok {
 				ns.assignedAt = time.Time{}
 			} else {
-				r.add(ev.peer, now)
+				r.add(msg.peer, now)
 				unnamed = true
 			}
 		case msgDelNSID:
-			if !ev.local {
+			if !msg.local {
 				continue
 			}
-			if _, stale := r.staleDel[ev.peer]; stale {
-				delete(r.staleDel, ev.peer)
+			if _, stale := r.staleDel[msg.peer]; stale {
+				delete(r.staleDel, msg.peer)
 				continue
 			}
-			ns, ok := r.byNSID[ev.peer]
+			ns, ok := r.byNSID[msg.peer]
 			switch {
 			case !ok:
 			case !ns.assignedAt.IsZero():
@@ -185,14 +185,14 @@ func (r *registry) reconcile(ns *namespace, links []link, now time.Time) {
 
 // lookup finds the namespace of a link event. Events of an nsid the monitor
 // has not heard of (its RTM_NEWNSID was lost in an overrun) start a new one.
-func (r *registry) lookup(ev *event, now time.Time) (*namespace, bool) {
-	if ev.local {
+func (r *registry) lookup(msg *message, now time.Time) (*namespace, bool) {
+	if msg.local {
 		return r.self, false
 	}
-	if ns, ok := r.byNSID[ev.nsid]; ok {
+	if ns, ok := r.byNSID[msg.nsid]; ok {
 		return ns, false
 	}
-	return r.add(ev.nsid, now), true
+	return r.add(msg.nsid, now), true
 }
 
 // add starts watching the namespace with this nsid. Its links are read as
