@@ -24,13 +24,11 @@ import (
 	"github.com/netlink-exporter/netlink_exporter/internal/eventfd"
 )
 
+// Sizes; the package documentation says why each has its value.
 const (
-	// maxBatch bounds the events handed over at once, so that a long burst
-	// is applied, and visible, while it is still being read.
+	// maxBatch bounds the messages handed over at once.
 	maxBatch = 4096
-	// datagramSize fits any multicast rtnetlink link message: without
-	// RTEXT_FILTER_VF they stay within a few KiB. A longer one is truncated,
-	// and a truncation is handled like an overrun.
+	// datagramSize fits any multicast rtnetlink link message.
 	datagramSize = 64 << 10
 )
 

@@ -25,17 +25,20 @@ import (
 	"github.com/netlink-exporter/netlink_exporter/internal/netns"
 )
 
+// The loop's timing and queue; the package documentation says why each has
+// its value.
 const (
-	// pruneInterval is how often expired namespaces are forgotten.
+	// pruneInterval is how often expired state is forgotten.
 	pruneInterval = time.Second
-	// retryFailed is how long a namespace that could not be watched is
-	// left alone.
+	// retryFailed is how long an inode that could not be watched is left
+	// alone.
 	retryFailed = time.Minute
+	// retryDump is how long after a failed dump it is tried again.
+	retryDump = time.Second
 	// minProcScanGap limits the process scans that unnamed namespaces
-	// trigger between the periodic ones.
+	// trigger.
 	minProcScanGap = time.Second
-	// batchQueue is how many batches the reader may run ahead of the loop
-	// while the loop dumps namespaces.
+	// batchQueue is how many batches the reader may run ahead of the loop.
 	batchQueue = 256
 )
 
@@ -188,6 +191,7 @@ func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-c
 	}
 	prune := time.NewTicker(pruneInterval)
 	defer prune.Stop()
+	// catchUp arms seedTimer when a retried dump is due; nothing is yet.
 	seedTimer := time.NewTimer(time.Hour)
 	defer seedTimer.Stop()
 
@@ -298,7 +302,7 @@ func (m *Monitor) applyDump(d dump, now time.Time) {
 		m.reg.vanished(ns, now)
 	default:
 		m.log.Warn("Cannot read links of namespace; retrying", "netns", ns.name, "nsid", ns.nsid, "err", d.err)
-		m.reg.seedAfter(ns, now.Add(time.Second))
+		m.reg.seedAfter(ns, now.Add(retryDump))
 	}
 }
 

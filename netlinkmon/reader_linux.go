@@ -20,10 +20,8 @@ import (
 	"time"
 )
 
-// coalesce is how long the reader rests after draining the socket. A
-// goroutine that parks on the poller after every datagram spends most of its
-// CPU in scheduler wake-ups; resting lets a burst pile up and be read in one
-// go, well within the 100 ms visibility budget.
+// coalesce is how long the reader rests after each batch, so that a burst
+// piles up and is read in one go; see the package documentation.
 const coalesce = 10 * time.Millisecond
 
 // A batch is what the reader hands over after draining the socket, in kernel
@@ -62,10 +60,10 @@ type resync struct {
 	dumps []dump
 }
 
-// A reader owns the order of everything read from the kernel. Dumps are made
-// only right after the socket was drained, so every event older than a dump
-// is applied before it, and a link moved into a new namespace counts as a
-// move, not as a creation found by the dump.
+// A reader owns the order of everything read from the kernel: dumps are made
+// only right after a drain that emptied the socket, so every message older
+// than a dump is applied before it. See "Goroutines and order" in the
+// package documentation.
 type reader struct {
 	sock *eventSocket
 	req  *requester
