@@ -58,7 +58,7 @@
 //   - At start, as the baseline: the host's links are dumped, the directories
 //     and (with [Options.ProcScan]) the processes are scanned, every nsid the
 //     kernel lists is added, and every namespace found is dumped. Namespaces
-//     found then count as discoveries; their links are not counted as
+//     named then count as discoveries; their links are not counted as
 //     created.
 //   - A directory scan: Watch signals once at its start, and within
 //     milliseconds of a change to the entries of a watched directory
@@ -121,13 +121,13 @@
 // # The seed dump and settling one batch later
 //
 // The dump of a namespace found after the start is asked for at the end of
-// the loop turn that found it. The dump counts: a link it finds that the monitor did not know
-// is a creation, a link it lacks is a deletion, a flag that differs is a
-// change. Creations and deletions are not counted at once, though. The
-// kernel keeps sending while a dump runs, so the next batch may hold
-// messages older than the dump: the registration of a link that moved into
-// the namespace, say, which the dump already shows. Such differences are
-// held until the next batch is applied (the reader sends it even if it is
+// the loop turn that found it. The dump counts: a link it finds that the
+// monitor did not know is a creation, a link it lacks is a deletion, a flag
+// that differs is a change. Creations and deletions are not counted at once,
+// though. The kernel keeps sending while a dump runs, so the next batch may
+// hold messages older than the dump: the registration of a link that moved
+// into the namespace, say, which the dump already shows. Such differences
+// are held until the next batch is applied (the reader sends it even if it is
 // empty), and counted then, unless a message of that batch says how the link
 // came or went: a registration that follows the link's departure from
 // another namespace makes it a move in, an RTM_DELLINK that names a new
@@ -145,7 +145,10 @@
 //     "Stale RTM_DELNSID" below);
 //   - when a dump of its nsid fails because no namespace has that nsid any
 //     more: every message sent before the dump has been applied, so its
-//     RTM_DELNSID was lost in an overrun or is still on its way;
+//     RTM_DELNSID was lost in an overrun or is still on its way. A dump's
+//     result goes to whichever namespace holds the nsid when it is applied:
+//     for now, one asked for an earlier holder that died, and answered after
+//     the monitor gave the nsid to a new one, kills the new one too;
 //   - when its nsid is given to another namespace (see "nsid assignment and
 //     its announcements");
 //   - during the baseline, when it is gone before its first dump.
@@ -177,9 +180,9 @@
 // (counted when settled, as above), or in a message. Any RTM_NEWLINK of an
 // ifindex the monitor does not know counts as a creation, or as a move in
 // when it is the registration that comes right after the link's RTM_DELLINK
-// toward this namespace. An RTM_DELLINK of an unknown link counts a creation too:
-// the link was made where the monitor could not see (before the namespace's
-// first dump, during an overrun).
+// toward this namespace. An RTM_DELLINK of an unknown link counts a creation
+// too: the link was made where the monitor could not see (before the
+// namespace's first dump, during an overrun).
 //
 // Flags are diffed against the last state known, bit by bit: the kernel's
 // ifi_change is zero for carrier changes, so it is not used. Carrier
