@@ -147,8 +147,8 @@
 //     more: every message sent before the dump has been applied, so its
 //     RTM_DELNSID was lost in an overrun or is still on its way. A dump's
 //     result goes to whichever namespace holds the nsid when it is applied:
-//     for now, one asked for an earlier holder that died, and answered after
-//     the monitor gave the nsid to a new one, kills the new one too;
+//     for now, a dump asked for an earlier holder, made after that one died
+//     and applied after the nsid went to a new one, kills the new one too;
 //   - when its nsid is given to another namespace (see "nsid assignment and
 //     its announcements");
 //   - during the baseline, when it is gone before its first dump.
