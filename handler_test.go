@@ -27,22 +27,26 @@ import (
 
 type fakeSource struct{}
 
-// InterfaceSnapshot returns the same snapshot: each collector reads only
-// its own part of it.
-func (f fakeSource) InterfaceSnapshot() netlinkmon.Snapshot { return f.Snapshot() }
-
 func (fakeSource) Snapshot() netlinkmon.Snapshot {
 	return netlinkmon.Snapshot{
 		Namespaces: []netlinkmon.Namespace{{
 			Name: "host", Inode: 4026531840, NSID: netlinkmon.NoNSID, Source: netlinkmon.SourceSelf, Alive: true,
 			Kinds: []netlinkmon.KindCounters{{Kind: "veth", Creations: 2}},
 			Links: []netlinkmon.LinkCount{{Kind: "veth", OperState: "up", Count: 2}},
+		}},
+		Discoveries: 1,
+	}
+}
+
+func (fakeSource) InterfaceSnapshot() netlinkmon.InterfaceSnapshot {
+	return netlinkmon.InterfaceSnapshot{
+		Namespaces: []netlinkmon.NamespaceInterfaces{{
+			Name: "host", Inode: 4026531840, NSID: netlinkmon.NoNSID, Source: netlinkmon.SourceSelf, Alive: true,
 			Interfaces: []netlinkmon.Interface{
 				{Index: 2, Name: "eth0", Kind: "veth", OperState: "up", Up: true, Carrier: true},
 				{Index: 3, Name: "veth9", Kind: "veth", OperState: "up", Up: true, Carrier: true},
 			},
 		}},
-		Discoveries: 1,
 	}
 }
 

@@ -98,18 +98,18 @@ func benchScrape(b *testing.B, c prometheus.Collector) {
 
 // podSnapshot is a node with pods (a namespace with lo and eth0), their
 // veth peers in the host on a bridge, with per-link detail.
-func podSnapshot(pods int) netlinkmon.Snapshot {
-	host := netlinkmon.Namespace{Name: "host", Alive: true, Interfaces: []netlinkmon.Interface{
+func podSnapshot(pods int) netlinkmon.InterfaceSnapshot {
+	host := netlinkmon.NamespaceInterfaces{Name: "host", Alive: true, Interfaces: []netlinkmon.Interface{
 		{Index: 1, Name: "lo", Kind: "device", OperState: "unknown", Up: true, Carrier: true},
 		{Index: 2, Name: "cni0", Kind: "bridge", OperState: "up", Up: true, Carrier: true},
 	}}
-	snap := netlinkmon.Snapshot{}
+	snap := netlinkmon.InterfaceSnapshot{}
 	for i := range pods {
 		host.Interfaces = append(host.Interfaces, netlinkmon.Interface{
 			Index: int32(3 + i), Name: fmt.Sprintf("veth%08x", i), Kind: "veth", OperState: "up",
 			Master: "cni0", Up: true, Carrier: true, CarrierUp: 1,
 		})
-		snap.Namespaces = append(snap.Namespaces, netlinkmon.Namespace{
+		snap.Namespaces = append(snap.Namespaces, netlinkmon.NamespaceInterfaces{
 			Name: fmt.Sprintf("cni-%08x", i), Alive: true,
 			Interfaces: []netlinkmon.Interface{
 				{Index: 1, Name: "lo", Kind: "device", OperState: "unknown", Up: true, Carrier: true},
@@ -124,7 +124,7 @@ func podSnapshot(pods int) netlinkmon.Snapshot {
 // BenchmarkScrapeInterfaces measures what the per-link series of 1,000
 // pods add to a scrape: Collect, Gather and text encoding.
 func BenchmarkScrapeInterfaces(b *testing.B) {
-	c, err := NewInterfaces(fakeSource(podSnapshot(1000)), InterfaceOptions{MaxSeries: 1 << 20})
+	c, err := NewInterfaces(fakeInterfaces(podSnapshot(1000)), InterfaceOptions{MaxSeries: 1 << 20})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -28,9 +28,11 @@ type fakeSource netlinkmon.Snapshot
 
 func (f fakeSource) Snapshot() netlinkmon.Snapshot { return netlinkmon.Snapshot(f) }
 
-// InterfaceSnapshot returns the same snapshot: each collector reads only
-// its own part of it.
-func (f fakeSource) InterfaceSnapshot() netlinkmon.Snapshot { return netlinkmon.Snapshot(f) }
+type fakeInterfaces netlinkmon.InterfaceSnapshot
+
+func (f fakeInterfaces) InterfaceSnapshot() netlinkmon.InterfaceSnapshot {
+	return netlinkmon.InterfaceSnapshot(f)
+}
 
 // flagBit returns the bit of flag name, failing tb if there is none.
 func flagBit(tb testing.TB, name string) int {

@@ -76,7 +76,7 @@ type InterfaceOptions struct {
 // An InterfaceSource provides the per-link detail to expose.
 // *netlinkmon.Monitor is one.
 type InterfaceSource interface {
-	InterfaceSnapshot() netlinkmon.Snapshot
+	InterfaceSnapshot() netlinkmon.InterfaceSnapshot
 }
 
 type interfaces struct {
@@ -152,7 +152,7 @@ type ifaceRef struct {
 
 // selected returns the links that pass the filters and fit the limit, with
 // the number of their series and of those left out.
-func (c *interfaces) selected(nss []netlinkmon.Namespace, p pairs) (refs []ifaceRef, series, dropped int) {
+func (c *interfaces) selected(nss []netlinkmon.NamespaceInterfaces, p pairs) (refs []ifaceRef, series, dropped int) {
 	// The snapshot's order already is the limit's; this only guards it.
 	if !slices.IsSortedFunc(nss, byName) {
 		nss = slices.SortedFunc(slices.Values(nss), byName)
@@ -241,8 +241,8 @@ func selects(include, exclude *regexp.Regexp, name string) bool {
 	return (include == nil || include.MatchString(name)) && (exclude == nil || !exclude.MatchString(name))
 }
 
-func byName(a, b netlinkmon.Namespace) int  { return strings.Compare(a.Name, b.Name) }
-func byIndex(a, b netlinkmon.Interface) int { return cmp.Compare(a.Index, b.Index) }
+func byName(a, b netlinkmon.NamespaceInterfaces) int { return strings.Compare(a.Name, b.Name) }
+func byIndex(a, b netlinkmon.Interface) int          { return cmp.Compare(a.Index, b.Index) }
 
 func boolValue(b bool) float64 {
 	if b {

@@ -32,9 +32,9 @@ import (
 
 // detailSnapshot has two pods with the same link names, one of them dead,
 // and a host with a link deleted within the retention.
-func detailSnapshot() netlinkmon.Snapshot {
+func detailSnapshot() netlinkmon.InterfaceSnapshot {
 	podDied := time.Unix(1700000100, 500e6)
-	return netlinkmon.Snapshot{Namespaces: []netlinkmon.Namespace{
+	return netlinkmon.InterfaceSnapshot{Namespaces: []netlinkmon.NamespaceInterfaces{
 		{
 			Name: "host", Alive: true,
 			Interfaces: []netlinkmon.Interface{
@@ -229,7 +229,7 @@ netlink_interface_series_limit 1
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := NewInterfaces(fakeSource(detailSnapshot()), tt.opts(t))
+			c, err := NewInterfaces(fakeInterfaces(detailSnapshot()), tt.opts(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -248,11 +248,11 @@ func TestInterfacesCapOrder(t *testing.T) {
 		slices.Reverse(shuffled.Namespaces[i].Interfaces)
 	}
 	for _, max := range []int{5, 11, 12, 16, 27} {
-		want, err := NewInterfaces(fakeSource(sorted), InterfaceOptions{MaxSeries: max})
+		want, err := NewInterfaces(fakeInterfaces(sorted), InterfaceOptions{MaxSeries: max})
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := NewInterfaces(fakeSource(shuffled), InterfaceOptions{MaxSeries: max})
+		got, err := NewInterfaces(fakeInterfaces(shuffled), InterfaceOptions{MaxSeries: max})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -287,16 +287,16 @@ func collectText(c prometheus.Collector, w *bytes.Buffer) error {
 // A source whose snapshot the test changes between scrapes.
 type changingSource struct {
 	mu   sync.Mutex
-	snap netlinkmon.Snapshot
+	snap netlinkmon.InterfaceSnapshot
 }
 
-func (s *changingSource) InterfaceSnapshot() netlinkmon.Snapshot {
+func (s *changingSource) InterfaceSnapshot() netlinkmon.InterfaceSnapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.snap
 }
 
-func (s *changingSource) set(snap netlinkmon.Snapshot) {
+func (s *changingSource) set(snap netlinkmon.InterfaceSnapshot) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.snap = snap
@@ -322,7 +322,7 @@ func TestInterfacesCapLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	scrapes := []struct {
-		snap    netlinkmon.Snapshot
+		snap    netlinkmon.InterfaceSnapshot
 		dropped float64
 		log     string
 	}{
@@ -360,7 +360,7 @@ func TestInterfacesCapLog(t *testing.T) {
 
 func TestNewInterfacesNeedsALimit(t *testing.T) {
 	for _, max := range []int{0, -1} {
-		if _, err := NewInterfaces(fakeSource{}, InterfaceOptions{MaxSeries: max}); err == nil {
+		if _, err := NewInterfaces(fakeInterfaces{}, InterfaceOptions{MaxSeries: max}); err == nil {
 			t.Errorf("NewInterfaces with a limit of %d succeeded, want an error", max)
 		}
 	}
@@ -369,14 +369,14 @@ func TestNewInterfacesNeedsALimit(t *testing.T) {
 // A link name that is not valid UTF-8 is exported with U+FFFD in its
 // place, and the ifindex keeps such links apart.
 func TestInterfacesInvalidName(t *testing.T) {
-	snap := netlinkmon.Snapshot{Namespaces: []netlinkmon.Namespace{{
+	snap := netlinkmon.InterfaceSnapshot{Namespaces: []netlinkmon.NamespaceInterfaces{{
 		Name: "host", Alive: true,
 		Interfaces: []netlinkmon.Interface{
 			{Index: 4, Name: "v\xff", Kind: "veth", OperState: "down", Master: "b\xfe"},
 			{Index: 5, Name: "v\xfe", Kind: "veth", OperState: "down"},
 		},
 	}}}
-	c, err := NewInterfaces(fakeSource(snap), InterfaceOptions{MaxSeries: 100})
+	c, err := NewInterfaces(fakeInterfaces(snap), InterfaceOptions{MaxSeries: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

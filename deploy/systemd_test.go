@@ -81,7 +81,8 @@ func (u unit) words(section, key string) []string {
 // startup from its source, so that the unit follows the code.
 func exporterCaps(t *testing.T) []string {
 	t.Helper()
-	src, err := os.ReadFile("../netlinkmon/caps_linux.go")
+	const path = "../netlinkmon/caps.go"
+	src, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +91,7 @@ func exporterCaps(t *testing.T) []string {
 		caps = append(caps, string(m[1]))
 	}
 	if len(caps) == 0 {
-		t.Fatal("no capability{...} found in ../netlinkmon/caps_linux.go: update this test with it")
+		t.Fatalf("no capability{...} found in %s: update this test with it", path)
 	}
 	slices.Sort(caps)
 	return caps

@@ -21,71 +21,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// The decoding of event datagrams into messages. It needs Linux only for
+// x/sys/unix's rtnetlink constants (NLMSG_HDRLEN, IFLA_*, SOL_NETLINK, ...),
+// which other systems' builds of it lack.
+
 // errMalformed marks a message that could not be decoded. The monitor counts
 // such messages and goes on.
 var errMalformed = errors.New("malformed netlink message")
 
-// changeAll is ifi_change of a registration, a move into the namespace, or an
-// unregistration. The kernel's other values only cover ifi_flags bits that an
-// administrative request changed, so flag changes are found by diffing.
-const changeAll = 0xffffffff
-
 // nlaTypeMask clears NLA_F_NESTED and NLA_F_NET_BYTEORDER from an attribute
 // type.
 const nlaTypeMask = ^uint16(unix.NLA_F_NESTED | unix.NLA_F_NET_BYTEORDER)
-
-// A msgType is the kind of an event the monitor reacts to.
-type msgType uint8
-
-const (
-	msgOther msgType = iota
-	msgNewLink
-	msgDelLink
-	msgNewNSID
-	msgDelNSID
-	numMsgTypes
-)
-
-// msgTypeNames label netlink_messages_total.
-var msgTypeNames = [numMsgTypes]string{"other", "newlink", "dellink", "newnsid", "delnsid"}
-
-// A link is what one RTM_NEWLINK or RTM_DELLINK says of a link, reduced to
-// what the counters need.
-type link struct {
-	index  int32
-	flags  uint32
-	change uint32
-	name   string
-	kind   string
-	oper   uint8
-	// master is the ifindex of the link's master (a bridge, say) in the
-	// same namespace, or 0.
-	master int32
-
-	hasCarrier  bool
-	carrierUp   uint32
-	carrierDown uint32
-
-	// moved is set on the RTM_DELLINK of a link that left for another
-	// namespace; newNSID is then relative to the namespace it left.
-	moved      bool
-	newNSID    int32
-	newIfindex int32
-}
-
-// An event is one decoded message from the event socket.
-type event struct {
-	typ msgType
-	// local is true for events of the exporter's own namespace, which the
-	// kernel sends without an nsid.
-	local bool
-	// nsid is the namespace the event happened in, when !local.
-	nsid int32
-	// link is set for msgNewLink and msgDelLink.
-	link link
-	// peer is the nsid that msgNewNSID or msgDelNSID announces.
-	peer int32
-}
 
 // kinds interns IFLA_INFO_KIND values, so that the hot path allocates no
 // string for them: the set of kinds is small.
@@ -103,27 +49,27 @@ func (k kinds) intern(b []byte) string {
 	return s
 }
 
-// decodeDatagram appends the events of one datagram to evs. oob holds the
+// decodeDatagram appends the messages of one datagram to msgs. oob holds the
 // control messages that came with it. Malformed messages are skipped and
 // reported through the returned count; the rest of the datagram is still
 // decoded when its framing allows.
-func decodeDatagram(evs []event, b, oob []byte, k kinds) ([]event, int) {
+func decodeDatagram(msgs []message, b, oob []byte, k kinds) ([]message, int) {
 	nsid, remote := sourceNSID(oob)
 	bad := 0
 	for len(b) >= unix.NLMSG_HDRLEN {
 		l := binary.NativeEndian.Uint32(b[0:4])
 		if l < unix.NLMSG_HDRLEN || uint64(l) > uint64(len(b)) {
 			// The framing is broken: nothing after this can be trusted.
-			return evs, bad + 1
+			return msgs, bad + 1
 		}
 		typ := binary.NativeEndian.Uint16(b[4:6])
-		ev, err := decodeMessage(typ, b[unix.NLMSG_HDRLEN:l], k)
+		msg, err := decodeMessage(typ, b[unix.NLMSG_HDRLEN:l], k)
 		if err != nil {
 			bad++
 		} else {
-			ev.local = !remote
-			ev.nsid = nsid
-			evs = append(evs, ev)
+			msg.local = !remote
+			msg.nsid = nsid
+			msgs = append(msgs, msg)
 		}
 		next := nlmAlign(int(l))
 		if next > len(b) {
@@ -131,39 +77,39 @@ func decodeDatagram(evs []event, b, oob []byte, k kinds) ([]event, int) {
 		}
 		b = b[next:]
 	}
-	return evs, bad
+	return msgs, bad
 }
 
-func decodeMessage(typ uint16, payload []byte, k kinds) (event, error) {
+func decodeMessage(typ uint16, payload []byte, k kinds) (message, error) {
 	switch typ {
 	case unix.RTM_NEWLINK, unix.RTM_DELLINK:
 		if len(payload) > 0 && payload[0] != unix.AF_UNSPEC {
 			// The bridge reports its ports' state on the same group, as
 			// RTM_NEWLINK and RTM_DELLINK of family AF_BRIDGE: a port
 			// removed from its bridge is not a link deleted.
-			return event{typ: msgOther}, nil
+			return message{typ: msgOther}, nil
 		}
 		l, err := decodeLink(payload, k)
 		if err != nil {
-			return event{}, err
+			return message{}, err
 		}
 		t := msgNewLink
 		if typ == unix.RTM_DELLINK {
 			t = msgDelLink
 		}
-		return event{typ: t, link: l}, nil
+		return message{typ: t, link: l}, nil
 	case unix.RTM_NEWNSID, unix.RTM_DELNSID:
 		peer, err := decodeNSID(payload)
 		if err != nil {
-			return event{}, err
+			return message{}, err
 		}
 		t := msgNewNSID
 		if typ == unix.RTM_DELNSID {
 			t = msgDelNSID
 		}
-		return event{typ: t, peer: peer}, nil
+		return message{typ: t, peer: peer}, nil
 	default:
-		return event{typ: msgOther}, nil
+		return message{typ: msgOther}, nil
 	}
 }
 

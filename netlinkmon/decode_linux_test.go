@@ -147,7 +147,7 @@ var (
 type decodeCase struct {
 	name    string
 	b, oob  []byte
-	want    []event
+	want    []message
 	wantBad int
 }
 
@@ -236,58 +236,58 @@ func decodeCases(tb testing.TB) []decodeCase {
 	// next one as the kernel does.
 	unaligned := nlMsg(unix.RTM_NEWADDR, []byte{unix.AF_INET})
 
-	local := func(ev event) event { ev.local = true; return ev }
-	remote := func(nsid int32, ev event) event { ev.nsid = nsid; return ev }
+	local := func(ev message) message { ev.local = true; return ev }
+	remote := func(nsid int32, ev message) message { ev.nsid = nsid; return ev }
 
 	return []decodeCase{
 		{
 			name: "newlink local",
 			b:    vethNew,
-			want: []event{local(event{typ: msgNewLink, link: vethLink})},
+			want: []message{local(message{typ: msgNewLink, link: vethLink})},
 		},
 		{
 			name: "newlink remote",
 			b:    vethNew,
 			oob:  nsidCmsg(7),
-			want: []event{remote(7, event{typ: msgNewLink, link: vethLink})},
+			want: []message{remote(7, message{typ: msgNewLink, link: vethLink})},
 		},
 		{
 			name: "nsid cmsg after another control message",
 			b:    vethNew,
 			oob:  append(cmsg(unix.SOL_SOCKET, unix.SCM_RIGHTS, 0), nsidCmsg(7)...),
-			want: []event{remote(7, event{typ: msgNewLink, link: vethLink})},
+			want: []message{remote(7, message{typ: msgNewLink, link: vethLink})},
 		},
 		{
 			name: "other control message only",
 			b:    vethNew,
 			oob:  cmsg(unix.SOL_SOCKET, unix.SCM_RIGHTS, 7),
-			want: []event{local(event{typ: msgNewLink, link: vethLink})},
+			want: []message{local(message{typ: msgNewLink, link: vethLink})},
 		},
 		{
 			name: "dellink of a moved link",
 			b:    movedDel,
-			want: []event{local(event{typ: msgDelLink, link: movedLink})},
+			want: []message{local(message{typ: msgDelLink, link: movedLink})},
 		},
 		{
 			name: "dellink without move",
 			b:    nlMsg(unix.RTM_DELLINK, linkPayload(tb, vethMsg, carrier(1, 1))),
 			oob:  nsidCmsg(2),
-			want: []event{remote(2, event{typ: msgDelLink, link: vethLink})},
+			want: []message{remote(2, message{typ: msgDelLink, link: vethLink})},
 		},
 		{
 			name: "no kind is device",
 			b:    loNew,
-			want: []event{local(event{typ: msgNewLink, link: loLink})},
+			want: []message{local(message{typ: msgNewLink, link: loLink})},
 		},
 		{
 			name: "empty kind is device",
 			b:    nlMsg(unix.RTM_NEWLINK, linkPayload(tb, emptyKind, nil)),
-			want: []event{local(event{typ: msgNewLink, link: link{index: 1, flags: loLink.flags, name: "lo", kind: "device"}})},
+			want: []message{local(message{typ: msgNewLink, link: link{index: 1, flags: loLink.flags, name: "lo", kind: "device"}})},
 		},
 		{
 			name: "master",
 			b:    nlMsg(unix.RTM_NEWLINK, linkPayload(tb, enslavedMsg, carrier(1, 1))),
-			want: []event{local(event{typ: msgNewLink, link: enslavedLink})},
+			want: []message{local(message{typ: msgNewLink, link: enslavedLink})},
 		},
 		{
 			name:    "short IFLA_MASTER",
@@ -297,26 +297,26 @@ func decodeCases(tb testing.TB) []decodeCase {
 		{
 			name: "flags, change and carrier counters",
 			b:    nlMsg(unix.RTM_NEWLINK, linkPayload(tb, downMsg, carrier(4, 7))),
-			want: []event{local(event{typ: msgNewLink, link: downLink})},
+			want: []message{local(message{typ: msgNewLink, link: downLink})},
 		},
 		{
 			name: "newnsid",
 			b:    newNSID,
-			want: []event{local(event{typ: msgNewNSID, peer: 4})},
+			want: []message{local(message{typ: msgNewNSID, peer: 4})},
 		},
 		{
 			name: "delnsid remote",
 			b:    delNSID,
 			oob:  nsidCmsg(1),
-			want: []event{remote(1, event{typ: msgDelNSID, peer: 4})},
+			want: []message{remote(1, message{typ: msgDelNSID, peer: 4})},
 		},
 		{
 			name: "two messages in one datagram",
 			b:    datagram(loNew, vethNew),
 			oob:  nsidCmsg(3),
-			want: []event{
-				remote(3, event{typ: msgNewLink, link: loLink}),
-				remote(3, event{typ: msgNewLink, link: vethLink}),
+			want: []message{
+				remote(3, message{typ: msgNewLink, link: loLink}),
+				remote(3, message{typ: msgNewLink, link: vethLink}),
 			},
 		},
 		{
@@ -327,22 +327,22 @@ func decodeCases(tb testing.TB) []decodeCase {
 				bridgePort(unix.RTM_DELLINK),
 				bridgePort(unix.RTM_NEWLINK),
 				vethNew),
-			want: []event{local(event{typ: msgOther}), local(event{typ: msgOther}), local(event{typ: msgNewLink, link: vethLink})},
+			want: []message{local(message{typ: msgOther}), local(message{typ: msgOther}), local(message{typ: msgNewLink, link: vethLink})},
 		},
 		{
 			name: "unknown message type",
 			b:    nlMsg(unix.RTM_NEWADDR, make([]byte, unix.SizeofIfAddrmsg)),
-			want: []event{local(event{typ: msgOther})},
+			want: []message{local(message{typ: msgOther})},
 		},
 		{
 			name: "unaligned message then another",
 			b:    datagram(unaligned, newNSID),
-			want: []event{local(event{typ: msgOther}), local(event{typ: msgNewNSID, peer: 4})},
+			want: []message{local(message{typ: msgOther}), local(message{typ: msgNewNSID, peer: 4})},
 		},
 		{
 			name: "unaligned last message",
 			b:    datagram(newNSID, unaligned[:unix.NLMSG_HDRLEN+1]),
-			want: []event{local(event{typ: msgNewNSID, peer: 4}), local(event{typ: msgOther})},
+			want: []message{local(message{typ: msgNewNSID, peer: 4}), local(message{typ: msgOther})},
 		},
 		{
 			name: "empty datagram",
@@ -350,30 +350,30 @@ func decodeCases(tb testing.TB) []decodeCase {
 		{
 			name: "trailing bytes shorter than a header",
 			b:    datagram(newNSID, make([]byte, unix.NLMSG_HDRLEN-1)),
-			want: []event{local(event{typ: msgNewNSID, peer: 4})},
+			want: []message{local(message{typ: msgNewNSID, peer: 4})},
 		},
 		{
 			name:    "truncated ifinfomsg",
 			b:       datagram(truncIfi, newNSID),
-			want:    []event{local(event{typ: msgNewNSID, peer: 4})},
+			want:    []message{local(message{typ: msgNewNSID, peer: 4})},
 			wantBad: 1,
 		},
 		{
 			name:    "attribute longer than the message",
 			b:       datagram(overflow, newNSID),
-			want:    []event{local(event{typ: msgNewNSID, peer: 4})},
+			want:    []message{local(message{typ: msgNewNSID, peer: 4})},
 			wantBad: 1,
 		},
 		{
 			name:    "attribute shorter than its header",
 			b:       datagram(newNSID, shortAttr),
-			want:    []event{local(event{typ: msgNewNSID, peer: 4})},
+			want:    []message{local(message{typ: msgNewNSID, peer: 4})},
 			wantBad: 1,
 		},
 		{
 			name:    "empty IFLA_OPERSTATE",
 			b:       datagram(emptyOper, loNew),
-			want:    []event{local(event{typ: msgNewLink, link: loLink})},
+			want:    []message{local(message{typ: msgNewLink, link: loLink})},
 			wantBad: 1,
 		},
 		{
@@ -384,19 +384,19 @@ func decodeCases(tb testing.TB) []decodeCase {
 		{
 			name:    "broken nested IFLA_LINKINFO",
 			b:       datagram(badNested, newNSID),
-			want:    []event{local(event{typ: msgNewNSID, peer: 4})},
+			want:    []message{local(message{typ: msgNewNSID, peer: 4})},
 			wantBad: 1,
 		},
 		{
 			name:    "nsid message without NETNSA_NSID",
 			b:       datagram(noNSIDAttr, delNSID),
-			want:    []event{local(event{typ: msgDelNSID, peer: 4})},
+			want:    []message{local(message{typ: msgDelNSID, peer: 4})},
 			wantBad: 1,
 		},
 		{
 			name:    "nsid message without rtgenmsg",
 			b:       datagram(shortGen, newNSID),
-			want:    []event{local(event{typ: msgNewNSID, peer: 4})},
+			want:    []message{local(message{typ: msgNewNSID, peer: 4})},
 			wantBad: 1,
 		},
 		{
@@ -408,13 +408,13 @@ func decodeCases(tb testing.TB) []decodeCase {
 			// The framing is lost: nothing after it can be read.
 			name:    "nlmsg_len below the header",
 			b:       datagram(newNSID, hdrTooShort, newNSID),
-			want:    []event{local(event{typ: msgNewNSID, peer: 4})},
+			want:    []message{local(message{typ: msgNewNSID, peer: 4})},
 			wantBad: 1,
 		},
 		{
 			name:    "nlmsg_len beyond the datagram",
 			b:       datagram(newNSID, hdrTooLong),
-			want:    []event{local(event{typ: msgNewNSID, peer: 4})},
+			want:    []message{local(message{typ: msgNewNSID, peer: 4})},
 			wantBad: 1,
 		},
 		{
@@ -435,13 +435,13 @@ func TestDecodeDatagram(t *testing.T) {
 	for _, tt := range decodeCases(t) {
 		t.Run(tt.name, func(t *testing.T) {
 			// Events are appended to what the caller already holds.
-			prior := event{typ: msgOther, nsid: 99}
-			got, bad := decodeDatagram([]event{prior}, tt.b, tt.oob, make(kinds))
+			prior := message{typ: msgOther, nsid: 99}
+			got, bad := decodeDatagram([]message{prior}, tt.b, tt.oob, make(kinds))
 			if bad != tt.wantBad {
 				t.Errorf("malformed = %d, want %d", bad, tt.wantBad)
 			}
-			want := append([]event{prior}, tt.want...)
-			if diff := cmp.Diff(want, got, cmp.AllowUnexported(event{}, link{})); diff != "" {
+			want := append([]message{prior}, tt.want...)
+			if diff := cmp.Diff(want, got, cmp.AllowUnexported(message{}, link{})); diff != "" {
 				t.Errorf("events (-want +got):\n%s", diff)
 			}
 		})
@@ -550,7 +550,7 @@ func FuzzDecodeDatagram(f *testing.F) {
 	}
 	k := make(kinds)
 	f.Fuzz(func(t *testing.T, b, oob []byte) {
-		prior := []event{{typ: msgNewNSID, peer: 42}}
+		prior := []message{{typ: msgNewNSID, peer: 42}}
 		evs, bad := decodeDatagram(prior, b, oob, k)
 		if len(evs) < 1 || evs[0] != prior[0] {
 			t.Fatalf("decodeDatagram lost the events it was given")
@@ -585,7 +585,7 @@ func FuzzDecodeDatagram(f *testing.F) {
 		}
 		// Decoding is a pure function of its input.
 		again, bad2 := decodeDatagram(nil, b, oob, k)
-		if bad2 != bad || !cmp.Equal(again, evs, cmp.AllowUnexported(event{}, link{}), cmpopts.EquateEmpty()) {
+		if bad2 != bad || !cmp.Equal(again, evs, cmp.AllowUnexported(message{}, link{}), cmpopts.EquateEmpty()) {
 			t.Fatalf("second decode differs")
 		}
 	})
@@ -644,7 +644,7 @@ func BenchmarkDecodeDatagram(b *testing.B) {
 	msg := nlMsg(unix.RTM_NEWLINK, payload)
 	oob := nsidCmsg(3)
 	k := make(kinds)
-	evs := make([]event, 0, 1)
+	evs := make([]message, 0, 1)
 	b.SetBytes(int64(len(msg)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -31,7 +31,7 @@ func (m *Monitor) scanDirs() {
 			m.log.Warn("Cannot scan namespace directory", "dir", dir, "err", err)
 			continue
 		}
-		m.resolve(cands)
+		m.resolve(cands, SourceDir)
 	}
 }
 
@@ -42,13 +42,14 @@ func (m *Monitor) scanProc() {
 		m.log.Warn("Cannot scan processes for namespaces", "err", err)
 		return
 	}
-	m.resolve(cands)
+	m.resolve(cands, SourceProc)
 }
 
 // resolve finds the nsid of each candidate the monitor does not know yet,
-// assigning one if needed, and starts watching it. The namespace file is
-// open only for that request: an open file would keep the namespace alive.
-func (m *Monitor) resolve(cands []netns.Candidate) {
+// assigning one if needed, and starts watching it; src is the scan that found
+// them. The namespace file is open only for that request: an open file would
+// keep the namespace alive.
+func (m *Monitor) resolve(cands []netns.Candidate, src Source) {
 	now := time.Now()
 	for _, c := range cands {
 		if _, ok := m.reg.byInode[c.Inode]; ok {
@@ -68,10 +69,6 @@ func (m *Monitor) resolve(cands []netns.Candidate) {
 			continue
 		}
 		delete(m.failed, c.Inode)
-		src := SourceDir
-		if c.Source == netns.SourceProc {
-			src = SourceProc
-		}
 		m.mu.Lock()
 		var ns *namespace
 		if fresh {

@@ -14,22 +14,21 @@
 package netlinkmon
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netlink-exporter/netlink_exporter/internal/eventfd"
 )
 
+// Sizes; the package documentation says why each has its value.
 const (
-	// maxBatch bounds the events handed over at once, so that a long burst
-	// is applied, and visible, while it is still being read.
+	// maxBatch bounds the messages handed over at once.
 	maxBatch = 4096
-	// datagramSize fits any multicast rtnetlink link message: without
-	// RTEXT_FILTER_VF they stay within a few KiB. A longer one is truncated,
-	// and a truncation is handled like an overrun.
+	// datagramSize fits any multicast rtnetlink link message.
 	datagramSize = 64 << 10
 )
 
@@ -44,8 +43,8 @@ const (
 type eventSocket struct {
 	fd   int
 	epfd int
-	// wake is an eventfd that ends a wait: for requests and cancellation.
-	wake int
+	// wake ends a wait: for requests and cancellation.
+	wake *eventfd.Wakeup
 
 	msg   unix.Msghdr
 	iov   unix.Iovec
@@ -55,7 +54,7 @@ type eventSocket struct {
 }
 
 func openEventSocket(rcvbuf int) (*eventSocket, error) {
-	s := &eventSocket{fd: -1, epfd: -1, wake: -1, kinds: make(kinds)}
+	s := &eventSocket{fd: -1, epfd: -1, kinds: make(kinds)}
 	if err := s.open(rcvbuf); err != nil {
 		s.close()
 		return nil, err
@@ -99,10 +98,10 @@ func (s *eventSocket) open(rcvbuf int) error {
 	if s.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
 		return fmt.Errorf("netlinkmon: %w", os.NewSyscallError("epoll_create1", err))
 	}
-	if s.wake, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
-		return fmt.Errorf("netlinkmon: %w", os.NewSyscallError("eventfd", err))
+	if s.wake, err = eventfd.NewWakeup(); err != nil {
+		return fmt.Errorf("netlinkmon: %w", err)
 	}
-	for _, fd := range []int{s.fd, s.wake} {
+	for _, fd := range []int{s.fd, s.wake.FD()} {
 		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
 		if err := unix.EpollCtl(s.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 			return fmt.Errorf("netlinkmon: %w", os.NewSyscallError("epoll_ctl", err))
@@ -111,7 +110,7 @@ func (s *eventSocket) open(rcvbuf int) error {
 	return nil
 }
 
-// wait blocks until the socket is readable or wakeUp is called.
+// wait blocks until the socket is readable or s.wake is woken.
 func (s *eventSocket) wait() error {
 	var evs [2]unix.EpollEvent
 	for {
@@ -123,20 +122,12 @@ func (s *eventSocket) wait() error {
 			return os.NewSyscallError("epoll_wait", err)
 		}
 		for _, ev := range evs[:n] {
-			if int(ev.Fd) == s.wake {
-				var b [8]byte
-				_, _ = unix.Read(s.wake, b[:])
+			if int(ev.Fd) == s.wake.FD() {
+				s.wake.Clear()
 			}
 		}
 		return nil
 	}
-}
-
-// wakeUp ends a wait in progress, or the next one.
-func (s *eventSocket) wakeUp() {
-	var one [8]byte
-	binary.NativeEndian.PutUint64(one[:], 1)
-	_, _ = unix.Write(s.wake, one[:])
 }
 
 // drain reads every queued datagram into b, up to maxBatch events, and
@@ -144,7 +135,7 @@ func (s *eventSocket) wakeUp() {
 // end of the queue: the kernel drops every event until the queue is empty,
 // and the resync must come after that point.
 func (s *eventSocket) drain(b *batch) (empty bool, err error) {
-	for len(b.events) < maxBatch || b.overrun {
+	for len(b.msgs) < maxBatch || b.overrun {
 		n, oobn, flags, err := s.recv()
 		switch {
 		case errors.Is(err, unix.EINTR):
@@ -166,7 +157,7 @@ func (s *eventSocket) drain(b *batch) (empty bool, err error) {
 			continue
 		}
 		var bad int
-		b.events, bad = decodeDatagram(b.events, s.buf[:n], s.oob[:oobn], s.kinds)
+		b.msgs, bad = decodeDatagram(b.msgs, s.buf[:n], s.oob[:oobn], s.kinds)
 		b.malformed += bad
 	}
 	return false, nil
@@ -186,10 +177,13 @@ func (s *eventSocket) recv() (n, oobn, flags int, err error) {
 }
 
 func (s *eventSocket) close() {
-	for _, fd := range []*int{&s.fd, &s.epfd, &s.wake} {
+	for _, fd := range []*int{&s.fd, &s.epfd} {
 		if *fd >= 0 {
 			unix.Close(*fd)
 			*fd = -1
 		}
+	}
+	if s.wake != nil {
+		_ = s.wake.Close()
 	}
 }

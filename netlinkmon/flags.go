@@ -19,6 +19,33 @@ import "math/bits"
 // kernel defines in ifi_flags.
 const NumFlags = 19
 
+// The IFF bits of ifi_flags as Linux numbers them (include/uapi/linux/if.h),
+// in the order of flagNames. They are spelled out rather than taken from
+// x/sys/unix, which lacks IFF_LOWER_UP, IFF_DORMANT and IFF_ECHO on other
+// systems and numbers IFF_MULTICAST differently on some: the state the
+// monitor keeps is Linux's, but it builds, and its tests run, anywhere.
+const (
+	iffUp = 1 << iota
+	iffBroadcast
+	iffDebug
+	iffLoopback
+	iffPointopoint
+	iffNotrailers
+	iffRunning
+	iffNoarp
+	iffPromisc
+	iffAllmulti
+	iffMaster
+	iffSlave
+	iffMulticast
+	iffPortsel
+	iffAutomedia
+	iffDynamic
+	iffLowerUp
+	iffDormant
+	iffEcho
+)
+
 // flagNames are iproute2's lowercase names of the IFF bits, indexed by bit.
 var flagNames = [NumFlags]string{
 	"up", "broadcast", "debug", "loopback", "pointopoint", "notrailers",

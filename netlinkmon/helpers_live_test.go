@@ -148,7 +148,7 @@ func waitFor(t *testing.T, mon *netlinkmon.Monitor, timeout time.Duration, what 
 }
 
 // waitForSnapshot is waitFor on the snapshots that snap takes.
-func waitForSnapshot(t *testing.T, snap func() netlinkmon.Snapshot, timeout time.Duration, what string, diff func(netlinkmon.Snapshot) string) {
+func waitForSnapshot[S any](t *testing.T, snap func() S, timeout time.Duration, what string, diff func(S) string) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {

@@ -19,24 +19,26 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"os"
 	"sync"
 	"time"
 
 	"github.com/netlink-exporter/netlink_exporter/internal/netns"
 )
 
+// The loop's timing and queue; the package documentation says why each has
+// its value.
 const (
-	// pruneInterval is how often expired namespaces are forgotten.
+	// pruneInterval is how often expired state is forgotten.
 	pruneInterval = time.Second
-	// retryFailed is how long a namespace that could not be watched is
-	// left alone.
+	// retryFailed is how long an inode that could not be watched is left
+	// alone.
 	retryFailed = time.Minute
+	// retryDump is how long after a failed dump it is tried again.
+	retryDump = time.Second
 	// minProcScanGap limits the process scans that unnamed namespaces
-	// trigger between the periodic ones.
+	// trigger.
 	minProcScanGap = time.Second
-	// batchQueue is how many batches the reader may run ahead of the loop
-	// while the loop dumps namespaces.
+	// batchQueue is how many batches the reader may run ahead of the loop.
 	batchQueue = 256
 )
 
@@ -189,6 +191,7 @@ func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-c
 	}
 	prune := time.NewTicker(pruneInterval)
 	defer prune.Stop()
+	// catchUp arms seedTimer when a retried dump is due; nothing is yet.
 	seedTimer := time.NewTimer(time.Hour)
 	defer seedTimer.Stop()
 
@@ -232,7 +235,7 @@ func (m *Monitor) apply(b batch) {
 	now := time.Now()
 	m.reg.nextBatch()
 	removals := m.reg.removals
-	if m.reg.apply(b.events, now) {
+	if m.reg.apply(b.msgs, now) {
 		m.resolveWanted = true
 	}
 	if m.reg.removals != removals {
@@ -299,7 +302,7 @@ func (m *Monitor) applyDump(d dump, now time.Time) {
 		m.reg.vanished(ns, now)
 	default:
 		m.log.Warn("Cannot read links of namespace; retrying", "netns", ns.name, "nsid", ns.nsid, "err", d.err)
-		m.reg.seedAfter(ns, now.Add(time.Second))
+		m.reg.seedAfter(ns, now.Add(retryDump))
 	}
 }
 
@@ -332,15 +335,6 @@ func (m *Monitor) closeSockets() {
 	m.req.close()
 }
 
-func checkCaps(need []capability) error {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return fmt.Errorf("netlinkmon: read capabilities: %w", err)
-	}
-	defer f.Close()
-	return missingCaps(f, need)
-}
-
 // Snapshot returns a consistent copy of the counters.
 func (m *Monitor) Snapshot() Snapshot {
 	m.mu.Lock()
@@ -350,14 +344,19 @@ func (m *Monitor) Snapshot() Snapshot {
 	return s
 }
 
-// InterfaceSnapshot returns a copy of the per-link detail alone (Namespaces
-// with their Interfaces, and nothing else), empty unless
+// InterfaceSnapshot returns a copy of the per-link detail, empty unless
 // Options.LinkDetail. Snapshot leaves the detail out: each scrape takes both,
 // and neither builds what the other needs.
-func (m *Monitor) InterfaceSnapshot() Snapshot {
+func (m *Monitor) InterfaceSnapshot() InterfaceSnapshot {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.reg.interfaceSnapshot(time.Now())
+}
+
+// Subscribe opens a subscription to the monitor's link events, as counted;
+// see Feed.Subscribe. The subscription ends when the monitor stops.
+func (m *Monitor) Subscribe(buffer int, match func(*Event) bool) *Subscription {
+	return m.reg.feed.Subscribe(buffer, match)
 }
 
 // Wait blocks until the monitor has stopped after its context was cancelled,

@@ -33,7 +33,7 @@ func Start(context.Context, Options) (*Monitor, error) {
 func (*Monitor) Snapshot() Snapshot { return Snapshot{} }
 
 // InterfaceSnapshot returns an empty snapshot.
-func (*Monitor) InterfaceSnapshot() Snapshot { return Snapshot{} }
+func (*Monitor) InterfaceSnapshot() InterfaceSnapshot { return InterfaceSnapshot{} }
 
 // Subscribe returns a subscription that has already ended.
 func (*Monitor) Subscribe(buffer int, match func(*Event) bool) *Subscription {

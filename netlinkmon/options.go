@@ -20,11 +20,11 @@ import (
 )
 
 // Defaults. A zero ReceiveBufferSize or RescanInterval takes its default; a
-// zero Retention means none.
+// zero Retention means none. The package documentation says why each has
+// its value.
 const (
-	// DefaultReceiveBufferSize holds a 2,000-veth-pair burst (4,000 link
-	// events of roughly 1.5 KiB each, and the kernel's per-skb overhead)
-	// with room to spare. The kernel doubles the value it is given.
+	// DefaultReceiveBufferSize holds a 2,000-veth-pair burst with room to
+	// spare.
 	DefaultReceiveBufferSize = 32 << 20
 	// DefaultRescanInterval is how often the process scan runs.
 	DefaultRescanInterval = 10 * time.Second
@@ -50,8 +50,8 @@ type Options struct {
 	Retention time.Duration
 	// ReceiveBufferSize is the event socket's receive buffer in bytes.
 	ReceiveBufferSize int
-	// LinkDetail keeps the detail of every link (Namespace.Interfaces),
-	// and the final detail of links that left, for Retention. It costs
+	// LinkDetail keeps the detail of every link (InterfaceSnapshot), and
+	// the final detail of links that left, for Retention. It costs
 	// memory and snapshot time per link; without it there is none.
 	LinkDetail bool
 }

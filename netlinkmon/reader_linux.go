@@ -20,16 +20,15 @@ import (
 	"time"
 )
 
-// coalesce is how long the reader rests after draining the socket. A
-// goroutine that parks on the poller after every datagram spends most of its
-// CPU in scheduler wake-ups; resting lets a burst pile up and be read in one
-// go, well within the 100 ms visibility budget.
+// coalesce is how long the reader rests after each batch, so that a burst
+// piles up and is read in one go; see the package documentation.
 const coalesce = 10 * time.Millisecond
 
 // A batch is what the reader hands over after draining the socket, in kernel
-// order: the events first, then the dumps it made once the socket was empty.
+// order: the messages first, then the dumps it made once the socket was
+// empty.
 type batch struct {
-	events []event
+	msgs []message
 	// overrun is set when the kernel dropped events (ENOBUFS) before or
 	// among these.
 	overrun bool
@@ -61,10 +60,10 @@ type resync struct {
 	dumps []dump
 }
 
-// A reader owns the order of everything read from the kernel. Dumps are made
-// only right after the socket was drained, so every event older than a dump
-// is applied before it, and a link moved into a new namespace counts as a
-// move, not as a creation found by the dump.
+// A reader owns the order of everything read from the kernel: dumps are made
+// only right after a drain that emptied the socket, so every message older
+// than a dump is applied before it. See "Goroutines and order" in the
+// package documentation.
 type reader struct {
 	sock *eventSocket
 	req  *requester
@@ -82,7 +81,7 @@ func (r *reader) requestDump(nsid int32) {
 	r.mu.Lock()
 	r.pending[nsid] = struct{}{}
 	r.mu.Unlock()
-	r.sock.wakeUp()
+	r.sock.wake.Wake()
 }
 
 // requeue puts back requests that could not be served yet.
@@ -111,18 +110,8 @@ func (r *reader) takeRequests() []int32 {
 // run reads batches until ctx is done or a receive fails, and closes out.
 func (r *reader) run(ctx context.Context, out chan<- batch) {
 	defer close(out)
-	woken := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		defer close(woken)
-		r.sock.wakeUp()
-	})
-	defer func() {
-		// The socket closes after run returns: never let the wake-up
-		// write to a closed, or reused, descriptor.
-		if !stop() {
-			<-woken
-		}
-	}()
+	stop := r.sock.wake.WakeWhenDone(ctx)
+	defer stop()
 	rest := time.NewTimer(0)
 	defer rest.Stop()
 	// flush is set after a batch with dumps: the next batch goes out even
@@ -160,7 +149,7 @@ func (r *reader) run(ctx context.Context, out chan<- batch) {
 				b.dumps = append(b.dumps, dump{nsid: id, links: links, err: err})
 			}
 		}
-		if len(b.events) == 0 && len(b.dumps) == 0 && b.resync == nil && b.malformed == 0 && !flush {
+		if len(b.msgs) == 0 && len(b.dumps) == 0 && b.resync == nil && b.malformed == 0 && !flush {
 			continue
 		}
 		flush = len(b.dumps) > 0 || b.resync != nil

@@ -78,10 +78,6 @@ type Namespace struct {
 	Kinds []KindCounters
 	// Links counts the links now present, by kind and operstate, sorted.
 	Links []LinkCount
-	// Interfaces is the detail of each link present, and of each link
-	// that left within the retention, sorted by ifindex. Only
-	// Monitor.InterfaceSnapshot fills it, with Options.LinkDetail.
-	Interfaces []Interface
 }
 
 // KindCounters are the counters of one link kind in one namespace.
@@ -107,29 +103,4 @@ type LinkCount struct {
 	Kind      string
 	OperState string
 	Count     int
-}
-
-// An Interface is the detail of one link, kept with Options.LinkDetail. A
-// namespace has at most one per ifindex: a link that takes the ifindex of
-// one that left replaces it.
-type Interface struct {
-	Index     int32
-	Name      string
-	Kind      string
-	OperState string
-	// Master is the name of the link's master (a bridge, say), or "" if
-	// it has none or the monitor has not seen it.
-	Master string
-	// Up is IFF_UP, the administrative state; Carrier is IFF_LOWER_UP.
-	Up      bool
-	Carrier bool
-	// CarrierUp and CarrierDown count carrier transitions since the
-	// monitor first saw the link in this namespace, from the kernel's
-	// counters, as KindCounters do.
-	CarrierUp   uint64
-	CarrierDown uint64
-	// Deleted is when the link was deleted, moved out, or destroyed with
-	// its namespace; the other fields are then its final values. It is the
-	// zero time for a link present.
-	Deleted time.Time
 }

@@ -19,5 +19,5 @@
 // stat(2) namespace files, and Open hands out a file that the caller must
 // close right after a single request.
 //
-// The package is Linux-only.
+// It needs Linux: elsewhere it has its types and nothing to find them with.
 package netns

@@ -41,7 +41,7 @@ func TestNoPin(t *testing.T) {
 		setup: func(t *testing.T) (Candidate, func()) {
 			name := testns.Add(t)
 			path := filepath.Join("/run/netns", name)
-			return Candidate{Path: path, Name: name, Inode: testns.Inode(t, path), Source: SourceDir},
+			return Candidate{Path: path, Name: name, Inode: testns.Inode(t, path)},
 				func() { testns.IP(t, "netns", "del", name) }
 		},
 	}, {
@@ -51,7 +51,7 @@ func TestNoPin(t *testing.T) {
 			path := filepath.Join("/proc", strconv.Itoa(pid), "ns", "net")
 			// A process leaves its namespaces when it exits, before it is
 			// reaped (testns's cleanup reaps it).
-			return Candidate{Path: path, Inode: inode, Source: SourceProc},
+			return Candidate{Path: path, Inode: inode},
 				func() { mustDo(t, unix.Kill(pid, unix.SIGKILL)) }
 		},
 	}, {
@@ -59,7 +59,7 @@ func TestNoPin(t *testing.T) {
 		setup: func(t *testing.T) (Candidate, func()) {
 			name := testns.Add(t)
 			path := filepath.Join("/run/netns", name)
-			return Candidate{Path: path, Name: name, Inode: testns.Inode(t, path), Source: SourceDir},
+			return Candidate{Path: path, Name: name, Inode: testns.Inode(t, path)},
 				func() { testns.IP(t, "netns", "del", name) }
 		},
 		hold: true,

@@ -56,12 +56,7 @@ func ScanDir(dir string, nsfsDev uint64) ([]Candidate, error) {
 		if st.Dev != nsfsDev {
 			continue
 		}
-		found = append(found, Candidate{
-			Path:   path,
-			Name:   e.Name(),
-			Inode:  st.Ino,
-			Source: SourceDir,
-		})
+		found = append(found, Candidate{Path: path, Name: e.Name(), Inode: st.Ino})
 	}
 	return found, nil
 }

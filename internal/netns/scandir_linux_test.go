@@ -70,7 +70,7 @@ func TestScanDir(t *testing.T) {
 		setup: func(t *testing.T, tmp string) (string, []Candidate) {
 			mustDo(t, os.WriteFile(filepath.Join(tmp, "empty"), nil, 0o444))
 			bindSelf(t, filepath.Join(tmp, "x"))
-			return tmp, []Candidate{{Path: filepath.Join(tmp, "x"), Name: "x", Inode: self, Source: SourceDir}}
+			return tmp, []Candidate{{Path: filepath.Join(tmp, "x"), Name: "x", Inode: self}}
 		},
 		only: true,
 	}, {
@@ -79,7 +79,7 @@ func TestScanDir(t *testing.T) {
 		setup: func(t *testing.T, tmp string) (string, []Candidate) {
 			name := testns.Add(t)
 			path := filepath.Join("/run/netns", name)
-			return "/run/netns", []Candidate{{Path: path, Name: name, Inode: testns.Inode(t, path), Source: SourceDir}}
+			return "/run/netns", []Candidate{{Path: path, Name: name, Inode: testns.Inode(t, path)}}
 		},
 	}}
 	for _, tt := range tests {

@@ -97,9 +97,8 @@ func ScanProc(root string, nsfsDev uint64) ([]Candidate, error) {
 			continue
 		}
 		cands = append(cands, Candidate{
-			Path:   filepath.Join(root, strconv.Itoa(p.pid), "ns", "net"),
-			Inode:  p.inode,
-			Source: SourceProc,
+			Path:  filepath.Join(root, strconv.Itoa(p.pid), "ns", "net"),
+			Inode: p.inode,
 		})
 	}
 	return cands, nil

@@ -88,7 +88,7 @@ func TestScanProcFake(t *testing.T) {
 			}
 			var want []Candidate
 			if tt.pid != "" {
-				want = []Candidate{{Path: filepath.Join(root, tt.pid, "ns", "net"), Inode: self, Source: SourceProc}}
+				want = []Candidate{{Path: filepath.Join(root, tt.pid, "ns", "net"), Inode: self}}
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("ScanProc(%s) mismatch (-want +got):\n%s", root, diff)

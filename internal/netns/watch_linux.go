@@ -15,7 +15,6 @@ package netns
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -47,21 +46,9 @@ func Watch(ctx context.Context, dirs []string, changed chan<- struct{}) error {
 		return err
 	}
 	defer fds.close()
-
-	// A write to the eventfd ends the wait in epoll. Wait for a write that
-	// has started, so that it never hits a closed (or reused) descriptor.
-	written := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		defer close(written)
-		var one [8]byte
-		binary.NativeEndian.PutUint64(one[:], 1)
-		_, _ = unix.Write(fds.wake, one[:])
-	})
-	defer func() {
-		if !stop() {
-			<-written
-		}
-	}()
+	// The wake-up ends the wait in epoll once ctx is done.
+	stop := fds.wake.WakeWhenDone(ctx)
+	defer stop()
 
 	signal := func() {
 		select {
@@ -84,7 +71,7 @@ func Watch(ctx context.Context, dirs []string, changed chan<- struct{}) error {
 		}
 		for _, ev := range events[:n] {
 			switch int(ev.Fd) {
-			case fds.wake:
+			case fds.wake.FD():
 				return ctx.Err()
 			case fds.mounts:
 				// No need to re-read the file: poll(2) on it re-arms

@@ -17,6 +17,8 @@ import (
 	"fmt"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netlink-exporter/netlink_exporter/internal/eventfd"
 )
 
 // watchFDs are the file descriptors Watch waits on.
@@ -24,11 +26,11 @@ type watchFDs struct {
 	epoll   int
 	inotify int // directory entries
 	mounts  int // mount table, see mountsPath
-	wake    int // eventfd written when the context is done
+	wake    *eventfd.Wakeup
 }
 
 func openWatchFDs() (*watchFDs, error) {
-	w := &watchFDs{epoll: -1, inotify: -1, mounts: -1, wake: -1}
+	w := &watchFDs{epoll: -1, inotify: -1, mounts: -1}
 	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("netns: watch: epoll_create: %w", err)
@@ -44,11 +46,10 @@ func openWatchFDs() (*watchFDs, error) {
 		return nil, fmt.Errorf("netns: watch: open %s: %w", mountsPath, err)
 	}
 	w.mounts = fd
-	if fd, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
+	if w.wake, err = eventfd.NewWakeup(); err != nil {
 		w.close()
-		return nil, fmt.Errorf("netns: watch: eventfd: %w", err)
+		return nil, fmt.Errorf("netns: watch: %w", err)
 	}
-	w.wake = fd
 
 	for _, r := range []struct {
 		fd     int
@@ -56,7 +57,7 @@ func openWatchFDs() (*watchFDs, error) {
 	}{
 		{w.inotify, unix.EPOLLIN},
 		{w.mounts, unix.EPOLLPRI},
-		{w.wake, unix.EPOLLIN},
+		{w.wake.FD(), unix.EPOLLIN},
 	} {
 		ev := unix.EpollEvent{Events: r.events, Fd: int32(r.fd)}
 		if err := unix.EpollCtl(w.epoll, unix.EPOLL_CTL_ADD, r.fd, &ev); err != nil {
@@ -68,7 +69,10 @@ func openWatchFDs() (*watchFDs, error) {
 }
 
 func (w *watchFDs) close() {
-	for _, fd := range []int{w.wake, w.mounts, w.inotify, w.epoll} {
+	if w.wake != nil {
+		_ = w.wake.Close()
+	}
+	for _, fd := range []int{w.mounts, w.inotify, w.epoll} {
 		if fd >= 0 {
 			_ = unix.Close(fd)
 		}

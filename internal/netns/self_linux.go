@@ -14,48 +14,10 @@
 package netns
 
 import (
-	"errors"
 	"fmt"
 
 	"golang.org/x/sys/unix"
 )
-
-// A Source tells where a scan found a Candidate.
-type Source string
-
-// Sources of candidates.
-const (
-	// SourceDir is a bind mount in a directory such as /run/netns.
-	SourceDir Source = "dir"
-	// SourceProc is the namespace of a process, /proc/PID/ns/net.
-	SourceProc Source = "proc"
-)
-
-// A Candidate is a namespace file found by a scan. Scans stat it, they never
-// open it; use Open for a short-lived file.
-type Candidate struct {
-	// Path is the namespace file, e.g. /run/netns/foo or /proc/123/ns/net.
-	Path string
-	// Name is the file name of a bind mount (e.g. "foo"), "" for SourceProc.
-	Name string
-	// Inode is the nsfs inode number: the identity of the namespace, which
-	// outlives any one path to it.
-	Inode uint64
-	// Source says which scan found the candidate.
-	Source Source
-}
-
-// errChanged is unexported so that callers depend on IsChanged, not on the
-// identity of a variable.
-var errChanged = errors.New("namespace file changed")
-
-// IsChanged reports whether err says that a namespace file no longer is the
-// namespace it was when scanned: it holds another inode, or it is no longer a
-// network namespace file (for example a bind mount was replaced by a plain
-// file).
-func IsChanged(err error) bool {
-	return errors.Is(err, errChanged)
-}
 
 // selfPath names the caller's network namespace. The exporter never changes
 // namespace, so the process's namespace (not the thread's) is the right one.

@@ -17,6 +17,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -33,6 +34,17 @@ var (
 	capNetBroadcast = capability{11, "CAP_NET_BROADCAST", "to hear every namespace with NETLINK_LISTEN_ALL_NSID"}
 	capSysPtrace    = capability{19, "CAP_SYS_PTRACE", "to read other users' /proc/PID/ns/net for process discovery (or pass --no-netns.proc)"}
 )
+
+// checkCaps returns an error naming each capability in need that the
+// process lacks.
+func checkCaps(need []capability) error {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return fmt.Errorf("netlinkmon: read capabilities: %w", err)
+	}
+	defer f.Close()
+	return missingCaps(f, need)
+}
 
 // missingCaps reads the effective capability set from a /proc/PID/status
 // file and returns an error naming each needed capability that is missing.

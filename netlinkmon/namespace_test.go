@@ -20,7 +20,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"golang.org/x/sys/unix"
 )
 
 var t0 = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -98,9 +97,9 @@ func resyncDump(ls ...link) nsOp {
 
 func TestNamespaceCounting(t *testing.T) {
 	const (
-		up      = unix.IFF_UP | unix.IFF_BROADCAST | unix.IFF_MULTICAST
-		running = up | unix.IFF_RUNNING | unix.IFF_LOWER_UP
-		down    = unix.IFF_BROADCAST | unix.IFF_MULTICAST
+		up      = iffUp | iffBroadcast | iffMulticast
+		running = up | iffRunning | iffLowerUp
+		down    = iffBroadcast | iffMulticast
 	)
 	tests := []struct {
 		name      string
@@ -119,8 +118,8 @@ func TestNamespaceCounting(t *testing.T) {
 			name: "up then down counts each bit",
 			ops: []nsOp{
 				baseline(lk(5, "veth", running)),
-				newL(withChange(lk(5, "veth", down), unix.IFF_UP)),
-				newL(withChange(lk(5, "veth", up), unix.IFF_UP)),
+				newL(withChange(lk(5, "veth", down), iffUp)),
+				newL(withChange(lk(5, "veth", up), iffUp)),
 			},
 			want: map[string]KindCounters{"veth": {
 				Kind:         "veth",
@@ -136,21 +135,21 @@ func TestNamespaceCounting(t *testing.T) {
 				baseline(lk(5, "veth", running)),
 				newL(withChange(lk(5, "veth", up), 0)),
 				newL(withChange(lk(5, "veth", running), 0)),
-				newL(withChange(lk(5, "veth", running|unix.IFF_PROMISC), unix.IFF_PROMISC)),
+				newL(withChange(lk(5, "veth", running|iffPromisc), iffPromisc)),
 			},
 			want: map[string]KindCounters{"veth": {
 				Kind:         "veth",
 				FlagsSet:     flagCounts(map[int]uint64{bitRunning: 1, bitLowerUp: 1, bitPromisc: 1}),
 				FlagsCleared: flagCounts(map[int]uint64{bitRunning: 1, bitLowerUp: 1}),
 			}},
-			wantLinks: map[int32]uint32{5: running | unix.IFF_PROMISC},
+			wantLinks: map[int32]uint32{5: running | iffPromisc},
 		},
 		{
 			name: "ifi_change is not trusted",
 			ops: []nsOp{
 				baseline(lk(5, "veth", down)),
 				// ifi_change claims UP changed, but it did not.
-				newL(withChange(lk(5, "veth", down), unix.IFF_UP)),
+				newL(withChange(lk(5, "veth", down), iffUp)),
 			},
 			want:      map[string]KindCounters{},
 			wantLinks: map[int32]uint32{5: down},
@@ -300,9 +299,9 @@ func TestNamespaceCounting(t *testing.T) {
 			// the dump already counted the deletion.
 			name: "in-flight close and deletion after a resync",
 			ops: []nsOp{
-				baseline(lk(5, "veth", down), lk(6, "veth", up|unix.IFF_RUNNING)),
+				baseline(lk(5, "veth", down), lk(6, "veth", up|iffRunning)),
 				resyncDump(lk(5, "veth", down)),
-				newL(withChange(lk(6, "veth", down), unix.IFF_UP|unix.IFF_RUNNING)),
+				newL(withChange(lk(6, "veth", down), iffUp|iffRunning)),
 				delL(lk(6, "veth", down)),
 			},
 			want:      map[string]KindCounters{"veth": {Kind: "veth", Deletions: 1}},
@@ -381,7 +380,7 @@ func TestNamespaceCounting(t *testing.T) {
 				baseline(lk(5, "veth", down)),
 				resyncDump(lk(5, "veth", up)),
 				newL(withChange(lk(5, "veth", up), 0)),
-				newL(withChange(lk(5, "veth", down), unix.IFF_UP)),
+				newL(withChange(lk(5, "veth", down), iffUp)),
 			},
 			want: map[string]KindCounters{"veth": {
 				Kind: "veth", FlagsSet: flagCounts(map[int]uint64{bitUp: 1}), FlagsCleared: flagCounts(map[int]uint64{bitUp: 1}),
@@ -416,12 +415,12 @@ func TestNamespaceCounting(t *testing.T) {
 
 func TestNamespaceUpdateKeepsLinkState(t *testing.T) {
 	ns := newNamespace(3)
-	l := lk(5, "veth", unix.IFF_UP)
+	l := lk(5, "veth", iffUp)
 	l.name, l.oper = "eth0", 2
 	ns.newLink(&l, false, t0.Add(time.Second))
 	l.name, l.oper = "eth1", 6
 	ns.newLink(&l, false, t0.Add(2*time.Second))
-	want := linkState{name: "eth1", kind: "veth", flags: unix.IFF_UP, oper: 6}
+	want := linkState{name: "eth1", kind: "veth", flags: iffUp, oper: 6}
 	if diff := cmp.Diff(want, *ns.links[5], cmp.AllowUnexported(linkState{})); diff != "" {
 		t.Errorf("link state (-want +got):\n%s", diff)
 	}
@@ -462,7 +461,7 @@ func TestNamespaceReconcileSeeds(t *testing.T) {
 
 func TestNamespaceDie(t *testing.T) {
 	ns := newNamespace(3)
-	ns.reconcile([]link{lk(1, "device", unix.IFF_UP), lk(5, "veth", 0), lk(6, "veth", unix.IFF_UP)}, false, t0, 1)
+	ns.reconcile([]link{lk(1, "device", iffUp), lk(5, "veth", 0), lk(6, "veth", iffUp)}, false, t0, 1)
 	ns.counters["veth"].Creations = 4
 	ns.gone[9] = tombstone{at: t0, kind: "veth"}
 	ns.seedAt = t0

@@ -22,7 +22,6 @@ import (
 
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"golang.org/x/sys/unix"
 )
 
 // t1 is the feed's clock in these tests: events counted where no time is at
@@ -107,9 +106,9 @@ func dieAt(t time.Time) nsOp         { return func(ns *namespace) { ns.die(t) } 
 
 func TestNamespaceEvents(t *testing.T) {
 	const (
-		down    = unix.IFF_BROADCAST | unix.IFF_MULTICAST
-		up      = down | unix.IFF_UP
-		running = up | unix.IFF_RUNNING | unix.IFF_LOWER_UP
+		down    = iffBroadcast | iffMulticast
+		up      = down | iffUp
+		running = up | iffRunning | iffLowerUp
 	)
 	tests := []struct {
 		name string
@@ -129,8 +128,8 @@ func TestNamespaceEvents(t *testing.T) {
 			name: "flags set and cleared, by name",
 			ops: []nsOp{
 				baseline(lk(5, "veth", running)),
-				newL(withChange(lk(5, "veth", down), unix.IFF_UP)),
-				newL(withChange(lk(5, "veth", up|unix.IFF_PROMISC), unix.IFF_UP|unix.IFF_PROMISC)),
+				newL(withChange(lk(5, "veth", down), iffUp)),
+				newL(withChange(lk(5, "veth", up|iffPromisc), iffUp|iffPromisc)),
 			},
 			want: []Event{
 				flags(ev(EventChanged, ViaEvent, 5, "veth"), nil, []string{"up", "running", "lower_up"}),
@@ -283,7 +282,7 @@ func TestNamespaceEvents(t *testing.T) {
 // TestNamespaceEventsCostNothingUnwatched checks that counting builds no
 // event, and allocates nothing for one, when nobody subscribes.
 func TestNamespaceEventsCostNothingUnwatched(t *testing.T) {
-	const up, down = unix.IFF_UP | unix.IFF_RUNNING, 0
+	const up, down = iffUp | iffRunning, 0
 	flip := func(ns *namespace) func() {
 		a, b := withChange(lk(5, "veth", up), 0), withChange(lk(5, "veth", down), 0)
 		ns.reconcile([]link{a}, false, t0, 1)
@@ -323,14 +322,14 @@ func TestRegistryEvents(t *testing.T) {
 	r := newTestRegistry()
 	sub := r.feed.Subscribe(100, nil)
 	r.assigned(4, 4026532001, "blue", SourceDir, t0)
-	r.apply([]event{
-		newNSIDEv(true, 0, 4),
-		newLinkEv(true, 0, lk(8, "veth", 0)),
-		delLinkEv(true, 0, movedTo(lk(8, "veth", 0), 4, 3)),
-		newLinkEv(false, 4, lk(3, "veth", 0)),
+	r.apply([]message{
+		newNSIDMsg(true, 0, 4),
+		newLinkMsg(true, 0, lk(8, "veth", 0)),
+		delLinkMsg(true, 0, movedTo(lk(8, "veth", 0), 4, 3)),
+		newLinkMsg(false, 4, lk(3, "veth", 0)),
 		// A namespace only the kernel announced: no name yet.
-		newLinkEv(false, 9, lk(2, "vxlan", 0)),
-		delNSIDEv(true, 0, 4),
+		newLinkMsg(false, 9, lk(2, "vxlan", 0)),
+		delNSIDMsg(true, 0, 4),
 	}, t0)
 	host := func(e Event) Event { e.Netns, e.NSID = "host", NoNSID; return e }
 	blue := func(e Event) Event { e.Netns, e.NSID = "blue", 4; return e }

@@ -19,23 +19,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"golang.org/x/sys/unix"
 )
 
 const hostIno = 4026531840
-
-// snapshot is what the monitor's two snapshots hold together: the
-// counters, and the per-link detail when the registry keeps it.
-func (r *registry) snapshot(now time.Time) Snapshot {
-	s := r.counters(now)
-	if r.detail {
-		d := r.interfaceSnapshot(now)
-		for i := range s.Namespaces {
-			s.Namespaces[i].Interfaces = d.Namespaces[i].Interfaces
-		}
-	}
-	return s
-}
 
 func newTestRegistry() *registry {
 	r := newRegistry(hostIno, time.Minute)
@@ -43,21 +29,21 @@ func newTestRegistry() *registry {
 	return r
 }
 
-// Events as the decoder makes them.
-func newLinkEv(local bool, nsid int32, l link) event {
-	return event{typ: msgNewLink, local: local, nsid: nsid, link: l}
+// Messages as the decoder makes them.
+func newLinkMsg(local bool, nsid int32, l link) message {
+	return message{typ: msgNewLink, local: local, nsid: nsid, link: l}
 }
 
-func delLinkEv(local bool, nsid int32, l link) event {
-	return event{typ: msgDelLink, local: local, nsid: nsid, link: l}
+func delLinkMsg(local bool, nsid int32, l link) message {
+	return message{typ: msgDelLink, local: local, nsid: nsid, link: l}
 }
 
-func newNSIDEv(local bool, nsid, peer int32) event {
-	return event{typ: msgNewNSID, local: local, nsid: nsid, peer: peer}
+func newNSIDMsg(local bool, nsid, peer int32) message {
+	return message{typ: msgNewNSID, local: local, nsid: nsid, peer: peer}
 }
 
-func delNSIDEv(local bool, nsid, peer int32) event {
-	return event{typ: msgDelNSID, local: local, nsid: nsid, peer: peer}
+func delNSIDMsg(local bool, nsid, peer int32) message {
+	return message{typ: msgDelNSID, local: local, nsid: nsid, peer: peer}
 }
 
 // nsByName finds a namespace in a snapshot.
@@ -99,7 +85,7 @@ func mustNS(t *testing.T, s Snapshot, name string) Namespace {
 
 func TestRegistryNewNSID(t *testing.T) {
 	r := newTestRegistry()
-	if !r.apply([]event{newNSIDEv(true, 0, 3)}, t0) {
+	if !r.apply([]message{newNSIDMsg(true, 0, 3)}, t0) {
 		t.Errorf("apply of RTM_NEWNSID for a new nsid did not ask for a scan")
 	}
 	ns := r.byNSID[3]
@@ -112,17 +98,17 @@ func TestRegistryNewNSID(t *testing.T) {
 	if !r.unnamed() {
 		t.Errorf("unnamed() = false with nsid 3 unnamed")
 	}
-	if got := names(r.snapshot(t0)); !cmp.Equal(got, []string{"host"}) {
+	if got := names(r.counters(t0)); !cmp.Equal(got, []string{"host"}) {
 		t.Errorf("snapshot namespaces = %v before identify, want only host", got)
 	}
 	// Known nsid: nothing new.
-	if r.apply([]event{newNSIDEv(true, 0, 3)}, t0) {
+	if r.apply([]message{newNSIDMsg(true, 0, 3)}, t0) {
 		t.Errorf("apply of RTM_NEWNSID for a known nsid asked for a scan")
 	}
 	if got := r.identify(3, 100, "foo", SourceDir, t0); got != ns {
 		t.Errorf("identify made a new namespace instead of naming the known one")
 	}
-	s := r.snapshot(t0)
+	s := r.counters(t0)
 	want := Namespace{Name: "foo", Inode: 100, NSID: 3, Source: SourceDir, Alive: true, Kinds: []KindCounters{}}
 	if diff := cmp.Diff(want, mustNS(t, s, "foo")); diff != "" {
 		t.Errorf("foo (-want +got):\n%s", diff)
@@ -139,16 +125,16 @@ func TestRegistryIgnoresRemoteNSIDEvents(t *testing.T) {
 	r := newTestRegistry()
 	r.identify(3, 100, "foo", SourceDir, t0)
 	// A namespace's own nsids for its peers mean nothing in the host.
-	if r.apply([]event{newNSIDEv(false, 3, 0), newNSIDEv(false, 3, 5), delNSIDEv(false, 3, 3)}, t0) {
+	if r.apply([]message{newNSIDMsg(false, 3, 0), newNSIDMsg(false, 3, 5), delNSIDMsg(false, 3, 3)}, t0) {
 		t.Errorf("remote nsid events asked for a scan")
 	}
 	if len(r.byNSID) != 1 {
 		t.Errorf("byNSID has %d namespaces, want only nsid 3", len(r.byNSID))
 	}
-	if !mustNS(t, r.snapshot(t0), "foo").Alive {
+	if !mustNS(t, r.counters(t0), "foo").Alive {
 		t.Errorf("a remote RTM_DELNSID killed foo")
 	}
-	s := r.snapshot(t0)
+	s := r.counters(t0)
 	if s.Messages["newnsid"] != 2 || s.Messages["delnsid"] != 1 {
 		t.Errorf("messages = %v, want 2 newnsid and 1 delnsid counted", s.Messages)
 	}
@@ -157,15 +143,15 @@ func TestRegistryIgnoresRemoteNSIDEvents(t *testing.T) {
 func TestRegistryDelNSID(t *testing.T) {
 	r := newTestRegistry()
 	r.identify(3, 100, "foo", SourceDir, t0)
-	r.apply([]event{
-		newLinkEv(false, 3, lk(1, "device", unix.IFF_UP)),
-		newLinkEv(false, 3, lk(2, "veth", 0)),
-		newLinkEv(false, 3, lk(3, "veth", 0)),
+	r.apply([]message{
+		newLinkMsg(false, 3, lk(1, "device", iffUp)),
+		newLinkMsg(false, 3, lk(2, "veth", 0)),
+		newLinkMsg(false, 3, lk(3, "veth", 0)),
 	}, t0)
 	died := t0.Add(time.Second)
-	r.apply([]event{delNSIDEv(true, 0, 3)}, died)
+	r.apply([]message{delNSIDMsg(true, 0, 3)}, died)
 
-	s := r.snapshot(t0)
+	s := r.counters(t0)
 	foo := mustNS(t, s, "foo")
 	if foo.Alive || foo.NSID != 3 || len(foo.Links) != 0 {
 		t.Errorf("foo after RTM_DELNSID: alive %v, nsid %d, links %v", foo.Alive, foo.NSID, foo.Links)
@@ -186,8 +172,8 @@ func TestRegistryDelNSID(t *testing.T) {
 		t.Errorf("inode 100 still maps to a namespace")
 	}
 	// A second one, for an nsid nobody holds, changes nothing.
-	r.apply([]event{delNSIDEv(true, 0, 3)}, died)
-	if s := r.snapshot(t0); s.Removals != 1 {
+	r.apply([]message{delNSIDMsg(true, 0, 3)}, died)
+	if s := r.counters(t0); s.Removals != 1 {
 		t.Errorf("removals = %d after a duplicate RTM_DELNSID, want 1", s.Removals)
 	}
 }
@@ -199,15 +185,15 @@ func TestRegistryDelNSID(t *testing.T) {
 func TestRegistryVanishedThenReused(t *testing.T) {
 	tests := []struct {
 		name       string
-		evs        []event
+		evs        []message
 		at         time.Duration
 		newIsAlive bool
 	}{
-		{"its RTM_DELNSID before the reuse", []event{delNSIDEv(true, 0, 3), newNSIDEv(true, 0, 3)}, time.Second, true},
-		{"its RTM_DELNSID after the reuse", []event{newNSIDEv(true, 0, 3), delNSIDEv(true, 0, 3)}, time.Second, true},
+		{"its RTM_DELNSID before the reuse", []message{delNSIDMsg(true, 0, 3), newNSIDMsg(true, 0, 3)}, time.Second, true},
+		{"its RTM_DELNSID after the reuse", []message{newNSIDMsg(true, 0, 3), delNSIDMsg(true, 0, 3)}, time.Second, true},
 		// Its RTM_DELNSID was lost: after the TTL the next one is the new
 		// holder's own.
-		{"the new holder's death after the TTL", []event{newNSIDEv(true, 0, 3), delNSIDEv(true, 0, 3)}, staleDelTTL + time.Second, false},
+		{"the new holder's death after the TTL", []message{newNSIDMsg(true, 0, 3), delNSIDMsg(true, 0, 3)}, staleDelTTL + time.Second, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -228,8 +214,8 @@ func TestRegistryVanishedThenReused(t *testing.T) {
 
 func TestRegistryUnnamedDeath(t *testing.T) {
 	r := newTestRegistry()
-	r.apply([]event{newNSIDEv(true, 0, 3), newLinkEv(false, 3, lk(2, "veth", 0)), delNSIDEv(true, 0, 3)}, t0)
-	s := r.snapshot(t0)
+	r.apply([]message{newNSIDMsg(true, 0, 3), newLinkMsg(false, 3, lk(2, "veth", 0)), delNSIDMsg(true, 0, 3)}, t0)
+	s := r.counters(t0)
 	if s.Removals != 0 || len(s.Namespaces) != 1 {
 		t.Errorf("an unnamed namespace's death: removals %d, namespaces %v; want 0, [host]", s.Removals, names(s))
 	}
@@ -241,7 +227,7 @@ func TestRegistryUnnamedDeath(t *testing.T) {
 func TestRegistryLinkEventOfUnknownNSID(t *testing.T) {
 	r := newTestRegistry()
 	// Its RTM_NEWNSID was lost in an overrun.
-	if !r.apply([]event{newLinkEv(false, 8, lk(2, "veth", 0))}, t0) {
+	if !r.apply([]message{newLinkMsg(false, 8, lk(2, "veth", 0))}, t0) {
 		t.Errorf("a link event of an unknown nsid did not ask for a scan")
 	}
 	if ns := r.byNSID[8]; ns == nil || ns.named {
@@ -249,34 +235,34 @@ func TestRegistryLinkEventOfUnknownNSID(t *testing.T) {
 	}
 	// Counters kept from before the name was known.
 	r.identify(8, 800, "", SourceProc, t0)
-	ns := mustNS(t, r.snapshot(t0), "ino-800")
+	ns := mustNS(t, r.counters(t0), "ino-800")
 	if c := kindOf(ns, "veth"); c.Creations != 1 {
 		t.Errorf("veth creations = %d after identify, want 1", c.Creations)
 	}
 }
 
 func TestRegistryMoves(t *testing.T) {
-	host5 := lk(5, "veth", unix.IFF_UP)
+	host5 := lk(5, "veth", iffUp)
 	tests := []struct {
 		name    string
-		batches [][]event
+		batches [][]message
 		// Counters of veth links in host and in foo (nsid 3).
 		wantHost, wantFoo KindCounters
 	}{
 		{
 			name: "host to namespace",
-			batches: [][]event{{
-				delLinkEv(true, 0, movedTo(host5, 3, 9)),
-				newLinkEv(false, 3, lk(9, "veth", 0)),
+			batches: [][]message{{
+				delLinkMsg(true, 0, movedTo(host5, 3, 9)),
+				newLinkMsg(false, 3, lk(9, "veth", 0)),
 			}},
 			wantHost: KindCounters{Kind: "veth", MovesOut: 1},
 			wantFoo:  KindCounters{Kind: "veth", MovesIn: 1},
 		},
 		{
 			name: "across batches",
-			batches: [][]event{
-				{delLinkEv(true, 0, movedTo(host5, 3, 9))},
-				{newLinkEv(false, 3, lk(9, "veth", 0))},
+			batches: [][]message{
+				{delLinkMsg(true, 0, movedTo(host5, 3, 9))},
+				{newLinkMsg(false, 3, lk(9, "veth", 0))},
 			},
 			wantHost: KindCounters{Kind: "veth", MovesOut: 1},
 			wantFoo:  KindCounters{Kind: "veth", MovesIn: 1},
@@ -285,68 +271,68 @@ func TestRegistryMoves(t *testing.T) {
 			// The kernel assigns the host an nsid inside the target
 			// while it reports the arrival there.
 			name: "nsid event in between",
-			batches: [][]event{{
-				delLinkEv(true, 0, movedTo(host5, 3, 9)),
-				newNSIDEv(false, 3, 0),
-				newLinkEv(false, 3, lk(9, "veth", 0)),
+			batches: [][]message{{
+				delLinkMsg(true, 0, movedTo(host5, 3, 9)),
+				newNSIDMsg(false, 3, 0),
+				newLinkMsg(false, 3, lk(9, "veth", 0)),
 			}},
 			wantHost: KindCounters{Kind: "veth", MovesOut: 1},
 			wantFoo:  KindCounters{Kind: "veth", MovesIn: 1},
 		},
 		{
 			name: "arrival with another ifindex is a creation",
-			batches: [][]event{{
-				delLinkEv(true, 0, movedTo(host5, 3, 9)),
-				newLinkEv(false, 3, lk(10, "veth", 0)),
+			batches: [][]message{{
+				delLinkMsg(true, 0, movedTo(host5, 3, 9)),
+				newLinkMsg(false, 3, lk(10, "veth", 0)),
 			}},
 			wantHost: KindCounters{Kind: "veth", MovesOut: 1},
 			wantFoo:  KindCounters{Kind: "veth", Creations: 1},
 		},
 		{
 			name: "arrival in another namespace is a creation",
-			batches: [][]event{{
-				delLinkEv(true, 0, movedTo(host5, 4, 9)),
-				newLinkEv(false, 3, lk(9, "veth", 0)),
+			batches: [][]message{{
+				delLinkMsg(true, 0, movedTo(host5, 4, 9)),
+				newLinkMsg(false, 3, lk(9, "veth", 0)),
 			}},
 			wantHost: KindCounters{Kind: "veth", MovesOut: 1},
 			wantFoo:  KindCounters{Kind: "veth", Creations: 1},
 		},
 		{
 			name: "a flag change is not an arrival",
-			batches: [][]event{{
-				delLinkEv(true, 0, movedTo(host5, 3, 9)),
-				newLinkEv(false, 3, withChange(lk(9, "veth", 0), 0)),
+			batches: [][]message{{
+				delLinkMsg(true, 0, movedTo(host5, 3, 9)),
+				newLinkMsg(false, 3, withChange(lk(9, "veth", 0), 0)),
 			}},
 			wantHost: KindCounters{Kind: "veth", MovesOut: 1},
 			wantFoo:  KindCounters{Kind: "veth", Creations: 1},
 		},
 		{
 			name: "an unrelated link event ends the wait",
-			batches: [][]event{{
-				delLinkEv(true, 0, movedTo(host5, 3, 9)),
-				newLinkEv(true, 0, withChange(lk(1, "device", unix.IFF_UP), 0)),
-				newLinkEv(false, 3, lk(9, "veth", 0)),
+			batches: [][]message{{
+				delLinkMsg(true, 0, movedTo(host5, 3, 9)),
+				newLinkMsg(true, 0, withChange(lk(1, "device", iffUp), 0)),
+				newLinkMsg(false, 3, lk(9, "veth", 0)),
 			}},
 			wantHost: KindCounters{Kind: "veth", MovesOut: 1},
 			wantFoo:  KindCounters{Kind: "veth", Creations: 1},
 		},
 		{
 			name: "namespace to host",
-			batches: [][]event{{
-				newLinkEv(false, 3, lk(9, "veth", 0)),
+			batches: [][]message{{
+				newLinkMsg(false, 3, lk(9, "veth", 0)),
 				// The new nsid is foo's id for the host, which the
 				// monitor cannot compare with its own.
-				delLinkEv(false, 3, movedTo(lk(9, "veth", 0), 0, 6)),
-				newLinkEv(true, 0, lk(6, "veth", 0)),
+				delLinkMsg(false, 3, movedTo(lk(9, "veth", 0), 0, 6)),
+				newLinkMsg(true, 0, lk(6, "veth", 0)),
 			}},
 			wantHost: KindCounters{Kind: "veth", MovesIn: 1},
 			wantFoo:  KindCounters{Kind: "veth", Creations: 1, MovesOut: 1},
 		},
 		{
 			name: "plain deletion then registration",
-			batches: [][]event{{
-				delLinkEv(true, 0, host5),
-				newLinkEv(false, 3, lk(5, "veth", 0)),
+			batches: [][]message{{
+				delLinkMsg(true, 0, host5),
+				newLinkMsg(false, 3, lk(5, "veth", 0)),
 			}},
 			wantHost: KindCounters{Kind: "veth", Deletions: 1},
 			wantFoo:  KindCounters{Kind: "veth", Creations: 1},
@@ -360,7 +346,7 @@ func TestRegistryMoves(t *testing.T) {
 			for _, b := range tt.batches {
 				r.apply(b, t0)
 			}
-			s := r.snapshot(t0)
+			s := r.counters(t0)
 			if diff := cmp.Diff(tt.wantHost, kindOf(mustNS(t, s, "host"), "veth")); diff != "" {
 				t.Errorf("host veth (-want +got):\n%s", diff)
 			}
@@ -375,11 +361,11 @@ func TestRegistryMoveIntoNewNamespace(t *testing.T) {
 	r := newTestRegistry()
 	r.self.reconcile([]link{lk(5, "veth", 0)}, false, t0, 1)
 	// The move assigns the target an nsid first.
-	unnamed := r.apply([]event{
-		newNSIDEv(true, 0, 2),
-		delLinkEv(true, 0, movedTo(lk(5, "veth", 0), 2, 5)),
-		newNSIDEv(false, 2, 0),
-		newLinkEv(false, 2, lk(5, "veth", 0)),
+	unnamed := r.apply([]message{
+		newNSIDMsg(true, 0, 2),
+		delLinkMsg(true, 0, movedTo(lk(5, "veth", 0), 2, 5)),
+		newNSIDMsg(false, 2, 0),
+		newLinkMsg(false, 2, lk(5, "veth", 0)),
 	}, t0)
 	if !unnamed {
 		t.Errorf("apply did not ask for a scan")
@@ -389,7 +375,7 @@ func TestRegistryMoveIntoNewNamespace(t *testing.T) {
 	r.nextBatch()
 	r.settle()
 	r.identify(2, 200, "bar", SourceDir, t0)
-	bar := mustNS(t, r.snapshot(t0), "bar")
+	bar := mustNS(t, r.counters(t0), "bar")
 	want := []KindCounters{{Kind: "device", Creations: 1}, {Kind: "veth", MovesIn: 1}}
 	if diff := cmp.Diff(want, bar.Kinds); diff != "" {
 		t.Errorf("bar counters (-want +got):\n%s", diff)
@@ -473,12 +459,12 @@ func TestRegistryNaming(t *testing.T) {
 			for i, id := range tt.idents {
 				r.identify(id.nsid, id.inode, id.base, id.src, t0)
 				if nsid, ok := tt.deaths[i]; ok {
-					r.apply([]event{delNSIDEv(true, 0, nsid)}, t0)
+					r.apply([]message{delNSIDMsg(true, 0, nsid)}, t0)
 				}
 			}
 			// A name a living namespace holds is waited for, then given up.
 			r.nameWaiting(t0.Add(nameWait))
-			s := r.snapshot(t0)
+			s := r.counters(t0)
 			if diff := cmp.Diff(tt.wantNames, names(s)); diff != "" {
 				t.Errorf("names (-want +got):\n%s", diff)
 			}
@@ -502,7 +488,7 @@ func TestRegistryNaming(t *testing.T) {
 func TestRegistryNSIDReuse(t *testing.T) {
 	r := newTestRegistry()
 	r.identify(3, 100, "foo", SourceDir, t0)
-	r.apply([]event{newLinkEv(false, 3, lk(2, "veth", 0))}, t0)
+	r.apply([]message{newLinkMsg(false, 3, lk(2, "veth", 0))}, t0)
 
 	// foo died and the kernel gave nsid 3 to bar before foo's RTM_DELNSID
 	// was read.
@@ -511,7 +497,7 @@ func TestRegistryNSIDReuse(t *testing.T) {
 	if bar.name != "bar" || r.byNSID[3] != bar {
 		t.Fatalf("identify of nsid 3 with a new inode gave %q", bar.name)
 	}
-	s := r.snapshot(t0)
+	s := r.counters(t0)
 	foo := mustNS(t, s, "foo")
 	if foo.Alive || kindOf(foo, "veth").Deletions != 1 {
 		t.Errorf("foo: alive %v, veth deletions %d; want dead with its link deleted", foo.Alive, kindOf(foo, "veth").Deletions)
@@ -520,13 +506,13 @@ func TestRegistryNSIDReuse(t *testing.T) {
 		t.Errorf("removals = %d, want 1", s.Removals)
 	}
 	// foo's RTM_DELNSID arrives: it must not kill bar.
-	r.apply([]event{delNSIDEv(true, 0, 3)}, later)
-	if !mustNS(t, r.snapshot(t0), "bar").Alive {
+	r.apply([]message{delNSIDMsg(true, 0, 3)}, later)
+	if !mustNS(t, r.counters(t0), "bar").Alive {
 		t.Fatalf("foo's late RTM_DELNSID killed bar")
 	}
 	// bar's own death.
-	r.apply([]event{delNSIDEv(true, 0, 3)}, later)
-	s = r.snapshot(t0)
+	r.apply([]message{delNSIDMsg(true, 0, 3)}, later)
+	s = r.counters(t0)
 	if mustNS(t, s, "bar").Alive {
 		t.Errorf("bar survived its RTM_DELNSID")
 	}
@@ -539,7 +525,7 @@ func TestRegistrySyncNSIDs(t *testing.T) {
 	r := newTestRegistry()
 	r.identify(3, 100, "foo", SourceDir, t0)
 	r.identify(4, 200, "bar", SourceDir, t0)
-	r.apply([]event{newLinkEv(false, 3, lk(2, "veth", 0))}, t0)
+	r.apply([]message{newLinkMsg(false, 3, lk(2, "veth", 0))}, t0)
 
 	missing, unnamed := r.syncNSIDs([]int32{4, 5}, t0, t0)
 	if !unnamed {
@@ -550,7 +536,7 @@ func TestRegistrySyncNSIDs(t *testing.T) {
 	if !cmp.Equal(missing, []int32{3}) {
 		t.Errorf("missing = %v, want [3]", missing)
 	}
-	if !mustNS(t, r.snapshot(t0), "foo").Alive {
+	if !mustNS(t, r.counters(t0), "foo").Alive {
 		t.Errorf("foo died for missing from the nsid list")
 	}
 	if ns := r.byNSID[5]; ns == nil || ns.named || !ns.seedAt.Equal(t0) {
@@ -559,7 +545,7 @@ func TestRegistrySyncNSIDs(t *testing.T) {
 
 	// The dump says foo is gone.
 	r.vanished(r.byNSID[3], t0)
-	s := r.snapshot(t0)
+	s := r.counters(t0)
 	foo := mustNS(t, s, "foo")
 	if foo.Alive || kindOf(foo, "veth").Deletions != 1 || s.Removals != 1 {
 		t.Errorf("foo: alive %v, veth deletions %d, removals %d; want dead, 1, 1",
@@ -568,14 +554,14 @@ func TestRegistrySyncNSIDs(t *testing.T) {
 	// Its RTM_DELNSID, if it still comes, does not kill the next holder of
 	// nsid 3, which a scan found first...
 	r.identify(3, 300, "baz", SourceDir, t0)
-	r.apply([]event{delNSIDEv(true, 0, 3)}, t0)
-	if !mustNS(t, r.snapshot(t0), "baz").Alive {
+	r.apply([]message{delNSIDMsg(true, 0, 3)}, t0)
+	if !mustNS(t, r.counters(t0), "baz").Alive {
 		t.Errorf("a stale RTM_DELNSID killed the new holder of the nsid")
 	}
 	// ...but once the kernel has announced the nsid again, the next
 	// RTM_DELNSID is baz's own.
-	r.apply([]event{newNSIDEv(true, 0, 3), delNSIDEv(true, 0, 3)}, t0)
-	if mustNS(t, r.snapshot(t0), "baz").Alive {
+	r.apply([]message{newNSIDMsg(true, 0, 3), delNSIDMsg(true, 0, 3)}, t0)
+	if mustNS(t, r.counters(t0), "baz").Alive {
 		t.Errorf("baz survived its RTM_DELNSID")
 	}
 
@@ -588,7 +574,7 @@ func TestRegistryNameWait(t *testing.T) {
 	r := newTestRegistry()
 	r.identify(3, 100, "foo", SourceDir, t0)
 	r.identify(4, 200, "foo", SourceDir, t0)
-	if got := names(r.snapshot(t0)); !cmp.Equal(got, []string{"foo", "host"}) {
+	if got := names(r.counters(t0)); !cmp.Equal(got, []string{"foo", "host"}) {
 		t.Errorf("names while the new foo waits = %v, want the old foo only", got)
 	}
 	if r.unnamed() {
@@ -600,7 +586,7 @@ func TestRegistryNameWait(t *testing.T) {
 	}
 	r.nameWaiting(t0.Add(nameWait))
 	if ns, ok := r.byName["ino-200"]; !ok || ns.inode != 200 {
-		t.Errorf("after nameWait the new namespace is not ino-200: %v", names(r.snapshot(t0)))
+		t.Errorf("after nameWait the new namespace is not ino-200: %v", names(r.counters(t0)))
 	}
 }
 
@@ -608,29 +594,29 @@ func TestRegistryPrune(t *testing.T) {
 	r := newTestRegistry()
 	r.identify(3, 100, "foo", SourceDir, t0)
 	r.identify(4, 200, "bar", SourceDir, t0)
-	r.apply([]event{delNSIDEv(true, 0, 3)}, t0)
+	r.apply([]message{delNSIDMsg(true, 0, 3)}, t0)
 	// A tombstone in the host, from a resync.
 	r.self.reconcile([]link{lk(5, "veth", 0)}, false, t0, 1)
 	r.self.reconcile(nil, true, t0, 1)
 	r.self.settle(2)
 
 	r.prune(t0.Add(time.Minute - time.Nanosecond))
-	if got := names(r.snapshot(t0)); !cmp.Equal(got, []string{"bar", "foo", "host"}) {
+	if got := names(r.counters(t0)); !cmp.Equal(got, []string{"bar", "foo", "host"}) {
 		t.Errorf("namespaces before the retention = %v", got)
 	}
 	// A snapshot leaves out an expired namespace that no prune removed yet.
-	if got := names(r.snapshot(t0.Add(time.Minute))); !cmp.Equal(got, []string{"bar", "host"}) {
+	if got := names(r.counters(t0.Add(time.Minute))); !cmp.Equal(got, []string{"bar", "host"}) {
 		t.Errorf("snapshot at the end of the retention = %v, want foo left out", got)
 	}
 	r.prune(t0.Add(time.Minute))
-	if got := names(r.snapshot(t0)); !cmp.Equal(got, []string{"bar", "host"}) {
+	if got := names(r.counters(t0)); !cmp.Equal(got, []string{"bar", "host"}) {
 		t.Errorf("namespaces after the retention = %v, want foo gone", got)
 	}
 	if len(r.self.gone) != 0 {
 		t.Errorf("host tombstones %v after a minute, want none", r.self.gone)
 	}
 	// Counters of a pruned namespace are gone, but the totals stay.
-	if s := r.snapshot(t0); s.Discoveries != 3 || s.Removals != 1 {
+	if s := r.counters(t0); s.Discoveries != 3 || s.Removals != 1 {
 		t.Errorf("discoveries %d, removals %d; want 3, 1", s.Discoveries, s.Removals)
 	}
 }
@@ -658,23 +644,23 @@ func TestRegistrySnapshot(t *testing.T) {
 	r.identify(5, 300, "aa", SourceDir, t0)
 	up := func(l link, oper uint8) link { l.oper = oper; return l }
 	evTime := t0.Add(time.Second)
-	r.apply([]event{
-		newLinkEv(false, 3, up(lk(2, "veth", 0), 6)),
-		newLinkEv(false, 3, up(lk(3, "veth", 0), 6)),
-		newLinkEv(false, 3, up(lk(4, "veth", 0), 2)),
-		newLinkEv(false, 3, up(lk(5, "bridge", 0), 2)),
-		newLinkEv(false, 3, up(lk(1, "device", 0), 0)),
+	r.apply([]message{
+		newLinkMsg(false, 3, up(lk(2, "veth", 0), 6)),
+		newLinkMsg(false, 3, up(lk(3, "veth", 0), 6)),
+		newLinkMsg(false, 3, up(lk(4, "veth", 0), 2)),
+		newLinkMsg(false, 3, up(lk(5, "bridge", 0), 2)),
+		newLinkMsg(false, 3, up(lk(1, "device", 0), 0)),
 		// An operstate beyond RFC 2863 is reported as unknown.
-		newLinkEv(false, 3, up(lk(6, "device", 0), 42)),
-		delLinkEv(false, 3, lk(7, "macvlan", 0)),
+		newLinkMsg(false, 3, up(lk(6, "device", 0), 42)),
+		delLinkMsg(false, 3, lk(7, "macvlan", 0)),
 		{typ: msgOther, local: true},
-		newNSIDEv(true, 0, 5),
+		newNSIDMsg(true, 0, 5),
 	}, evTime)
 	r.malformed = 2
 	r.overruns = 1
 	r.resyncs["overrun"] = 1
 
-	s := r.snapshot(t0)
+	s := r.counters(t0)
 	if got := names(s); !cmp.Equal(got, []string{"aa", "host", "ino-200", "zz"}) {
 		t.Errorf("namespaces = %v, want sorted by name", got)
 	}
@@ -718,8 +704,8 @@ func TestRegistrySnapshot(t *testing.T) {
 	s.Messages["newlink"] = 99
 	zz.Kinds[0].Creations = 99
 	zz.Links[0].Count = 99
-	s2 := r.snapshot(t0)
-	if diff := cmp.Diff(s2, r.snapshot(t0), cmpopts.EquateEmpty()); diff != "" {
+	s2 := r.counters(t0)
+	if diff := cmp.Diff(s2, r.counters(t0), cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("snapshot is not stable (-first +second):\n%s", diff)
 	}
 	if s2.Resyncs["overrun"] != 1 || s2.Messages["newlink"] != 6 || mustNS(t, s2, "zz").Kinds[0].Creations != 1 || mustNS(t, s2, "zz").Links[0].Count != 1 {
@@ -741,7 +727,7 @@ func TestRegistryWaitingNamespaceDies(t *testing.T) {
 	r := newTestRegistry()
 	r.identify(3, 100, "foo", SourceDir, t0)
 	r.identify(4, 200, "foo", SourceDir, t0)
-	r.apply([]event{delNSIDEv(true, 0, 4)}, t0)
+	r.apply([]message{delNSIDMsg(true, 0, 4)}, t0)
 	// The kernel reuses inodes at once: a later namespace with inode 200
 	// must not be taken for the dead one.
 	if ns, ok := r.byInode[200]; ok {
@@ -755,7 +741,7 @@ func TestRegistryWaitingNamespaceDies(t *testing.T) {
 func TestRegistryAssigned(t *testing.T) {
 	r := newTestRegistry()
 	// The kernel announced nsid 3, and no scan named it.
-	r.apply([]event{newNSIDEv(true, 0, 3)}, t0)
+	r.apply([]message{newNSIDMsg(true, 0, 3)}, t0)
 	old := r.byNSID[3]
 	// It died, and before its RTM_DELNSID was read, the monitor had the
 	// kernel assign nsid 3 to a namespace it found.
@@ -763,13 +749,13 @@ func TestRegistryAssigned(t *testing.T) {
 	if old.alive || r.byNSID[3] == old {
 		t.Errorf("the old holder of nsid 3 is still alive")
 	}
-	r.apply([]event{delNSIDEv(true, 0, 3)}, t0)
-	if !mustNS(t, r.snapshot(t0), "bar").Alive {
+	r.apply([]message{delNSIDMsg(true, 0, 3)}, t0)
+	if !mustNS(t, r.counters(t0), "bar").Alive {
 		t.Errorf("the old holder's RTM_DELNSID killed bar")
 	}
 	// After bar's own RTM_NEWNSID, an RTM_DELNSID is bar's.
-	r.apply([]event{newNSIDEv(true, 0, 3), delNSIDEv(true, 0, 3)}, t0)
-	if mustNS(t, r.snapshot(t0), "bar").Alive {
+	r.apply([]message{newNSIDMsg(true, 0, 3), delNSIDMsg(true, 0, 3)}, t0)
+	if mustNS(t, r.counters(t0), "bar").Alive {
 		t.Errorf("bar survived its RTM_DELNSID")
 	}
 }
@@ -780,21 +766,21 @@ func TestRegistryAssigned(t *testing.T) {
 func TestRegistryAssignedOldHolderDeathAfterNewNSID(t *testing.T) {
 	tests := []struct {
 		name string
-		evs  []event
+		evs  []message
 	}{
-		{"old holder's death first", []event{delNSIDEv(true, 0, 3), newNSIDEv(true, 0, 3)}},
-		{"new holder's nsid first", []event{newNSIDEv(true, 0, 3), delNSIDEv(true, 0, 3)}},
+		{"old holder's death first", []message{delNSIDMsg(true, 0, 3), newNSIDMsg(true, 0, 3)}},
+		{"new holder's nsid first", []message{newNSIDMsg(true, 0, 3), delNSIDMsg(true, 0, 3)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newTestRegistry()
 			r.assigned(3, 100, "foo", SourceDir, t0)
-			r.apply([]event{newNSIDEv(true, 0, 3)}, t0)
+			r.apply([]message{newNSIDMsg(true, 0, 3)}, t0)
 			// foo died; the monitor assigned its nsid to bar before
 			// foo's RTM_DELNSID was read.
 			r.assigned(3, 200, "bar", SourceDir, t0.Add(time.Second))
 			r.apply(tt.evs, t0.Add(time.Second))
-			s := r.snapshot(t0.Add(time.Second))
+			s := r.counters(t0.Add(time.Second))
 			if mustNS(t, s, "foo").Alive || !mustNS(t, s, "bar").Alive {
 				t.Fatalf("foo alive %v, bar alive %v; want foo dead, bar alive",
 					mustNS(t, s, "foo").Alive, mustNS(t, s, "bar").Alive)
@@ -803,8 +789,8 @@ func TestRegistryAssignedOldHolderDeathAfterNewNSID(t *testing.T) {
 				t.Errorf("removals = %d, want 1", s.Removals)
 			}
 			// bar's own death.
-			r.apply([]event{delNSIDEv(true, 0, 3)}, t0.Add(2*time.Second))
-			if mustNS(t, r.snapshot(t0.Add(2*time.Second)), "bar").Alive {
+			r.apply([]message{delNSIDMsg(true, 0, 3)}, t0.Add(2*time.Second))
+			if mustNS(t, r.counters(t0.Add(2*time.Second)), "bar").Alive {
 				t.Errorf("bar survived its RTM_DELNSID")
 			}
 		})
@@ -816,15 +802,15 @@ func TestRegistryAssignedNoOldHolder(t *testing.T) {
 	// The previous holder of nsid 0 died before the monitor started; its
 	// RTM_DELNSID comes after the monitor assigned 0 to foo.
 	r.assigned(0, 100, "foo", SourceDir, t0)
-	r.apply([]event{delNSIDEv(true, 0, 0)}, t0)
-	if !mustNS(t, r.snapshot(t0), "foo").Alive {
+	r.apply([]message{delNSIDMsg(true, 0, 0)}, t0)
+	if !mustNS(t, r.counters(t0), "foo").Alive {
 		t.Errorf("an earlier holder's RTM_DELNSID killed foo")
 	}
 	// A resync drained after the assignment means foo's RTM_NEWNSID was
 	// read or lost: the next RTM_DELNSID is foo's own.
 	r.syncNSIDs([]int32{0}, t0.Add(2*time.Second), t0.Add(time.Second))
-	r.apply([]event{delNSIDEv(true, 0, 0)}, t0.Add(2*time.Second))
-	if mustNS(t, r.snapshot(t0), "foo").Alive {
+	r.apply([]message{delNSIDMsg(true, 0, 0)}, t0.Add(2*time.Second))
+	if mustNS(t, r.counters(t0), "foo").Alive {
 		t.Errorf("foo survived its RTM_DELNSID after a resync")
 	}
 }
@@ -850,8 +836,8 @@ func TestRegistryResyncAndStaleDeletes(t *testing.T) {
 			// A scan finds that nsid 3 now belongs to bar.
 			r.identify(3, 200, "bar", SourceDir, at(2))
 			r.syncNSIDs([]int32{3}, at(4), tt.drained)
-			r.apply([]event{delNSIDEv(true, 0, 3)}, at(4))
-			if got := mustNS(t, r.snapshot(at(4)), "bar").Alive; got != tt.barLive {
+			r.apply([]message{delNSIDMsg(true, 0, 3)}, at(4))
+			if got := mustNS(t, r.counters(at(4)), "bar").Alive; got != tt.barLive {
 				t.Errorf("bar alive = %v, want %v", got, tt.barLive)
 			}
 		})

@@ -56,32 +56,29 @@ func (r *registry) counters(now time.Time) Snapshot {
 		}
 		s.Namespaces = append(s.Namespaces, ns.snapshot())
 	}
-	slices.SortFunc(s.Namespaces, namespaceOrder)
+	slices.SortFunc(s.Namespaces, func(a, b Namespace) int { return strings.Compare(a.Name, b.Name) })
 	return s
 }
 
-// interfaceSnapshot copies only the per-link detail: each namespace's name,
-// whether it lives, and its links. It is empty unless the registry keeps
-// detail.
-func (r *registry) interfaceSnapshot(now time.Time) Snapshot {
+// interfaceSnapshot copies the per-link detail. It is empty unless the
+// registry keeps detail.
+func (r *registry) interfaceSnapshot(now time.Time) InterfaceSnapshot {
 	if !r.detail {
-		return Snapshot{}
+		return InterfaceSnapshot{}
 	}
-	var nss []Namespace
+	var nss []NamespaceInterfaces
 	for _, ns := range r.byName {
 		if r.expired(ns, now) {
 			continue
 		}
-		nss = append(nss, Namespace{
+		nss = append(nss, NamespaceInterfaces{
 			Name: ns.name, Inode: ns.inode, NSID: ns.nsid, Source: ns.source, Alive: ns.alive,
 			Interfaces: ns.interfaces(now, r.retention),
 		})
 	}
-	slices.SortFunc(nss, namespaceOrder)
-	return Snapshot{Namespaces: nss}
+	slices.SortFunc(nss, func(a, b NamespaceInterfaces) int { return strings.Compare(a.Name, b.Name) })
+	return InterfaceSnapshot{Namespaces: nss}
 }
-
-func namespaceOrder(a, b Namespace) int { return strings.Compare(a.Name, b.Name) }
 
 func (ns *namespace) snapshot() Namespace {
 	out := Namespace{

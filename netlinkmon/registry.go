@@ -32,11 +32,11 @@ type pendingMove struct {
 	fromLocal bool
 }
 
-func (m *pendingMove) matches(ev *event) bool {
-	if m == nil || ev.link.change != changeAll || ev.link.index != m.ifindex {
+func (m *pendingMove) matches(msg *message) bool {
+	if m == nil || msg.link.change != changeAll || msg.link.index != m.ifindex {
 		return false
 	}
-	return !m.fromLocal || (!ev.local && ev.nsid == m.nsid)
+	return !m.fromLocal || (!msg.local && msg.nsid == m.nsid)
 }
 
 // A registry holds every namespace the monitor knows and applies events to
@@ -51,13 +51,9 @@ type registry struct {
 	byInode map[uint64]*namespace
 	// byName holds the exported namespaces, living or within retention.
 	byName map[string]*namespace
-	// staleDel holds the nsids whose RTM_DELNSID may still come for a
-	// namespace already counted dead (its nsid was given to another, or a
-	// dump found it gone), with the time that was found. The next
-	// RTM_DELNSID of the nsid is swallowed. The kernel frees an nsid before
-	// it announces its holder's death, and may give it out in between, so
-	// a new holder's RTM_NEWNSID does not cancel the expectation: it ends
-	// after staleDelTTL, or at a resync that drained the socket after it.
+	// staleDel holds the nsids whose next RTM_DELNSID is swallowed, as it
+	// belongs to a namespace already counted dead, with when that was
+	// found; see "Stale RTM_DELNSID" in the package documentation.
 	staleDel map[int32]time.Time
 	move     *pendingMove
 
@@ -110,46 +106,46 @@ func newRegistry(selfInode uint64, retention time.Duration) *registry {
 	return r
 }
 
-// apply applies a batch of events. It reports whether a namespace appeared
+// apply applies a batch of messages. It reports whether a namespace appeared
 // that only a scan can name.
-func (r *registry) apply(evs []event, now time.Time) (unnamed bool) {
-	for i := range evs {
-		ev := &evs[i]
-		r.messages[ev.typ]++
-		switch ev.typ {
+func (r *registry) apply(msgs []message, now time.Time) (unnamed bool) {
+	for i := range msgs {
+		msg := &msgs[i]
+		r.messages[msg.typ]++
+		switch msg.typ {
 		case msgNewLink:
-			ns, isNew := r.lookup(ev, now)
+			ns, isNew := r.lookup(msg, now)
 			unnamed = unnamed || isNew
-			ns.newLink(&ev.link, r.move.matches(ev), now)
+			ns.newLink(&msg.link, r.move.matches(msg), now)
 			r.move = nil
 		case msgDelLink:
-			ns, isNew := r.lookup(ev, now)
+			ns, isNew := r.lookup(msg, now)
 			unnamed = unnamed || isNew
-			ns.delLink(&ev.link, now)
+			ns.delLink(&msg.link, now)
 			r.move = nil
-			if ev.link.moved {
-				r.move = &pendingMove{ifindex: ev.link.newIfindex, nsid: ev.link.newNSID, fromLocal: ev.local}
+			if msg.link.moved {
+				r.move = &pendingMove{ifindex: msg.link.newIfindex, nsid: msg.link.newNSID, fromLocal: msg.local}
 			}
 		case msgNewNSID:
-			if !ev.local {
+			if !msg.local {
 				// Another namespace's own nsids mean nothing here.
 				continue
 			}
-			if ns, ok := r.byNSID[ev.peer]; ok {
+			if ns, ok := r.byNSID[msg.peer]; ok {
 				ns.assignedAt = time.Time{}
 			} else {
-				r.add(ev.peer, now)
+				r.add(msg.peer, now)
 				unnamed = true
 			}
 		case msgDelNSID:
-			if !ev.local {
+			if !msg.local {
 				continue
 			}
-			if _, stale := r.staleDel[ev.peer]; stale {
-				delete(r.staleDel, ev.peer)
+			if _, stale := r.staleDel[msg.peer]; stale {
+				delete(r.staleDel, msg.peer)
 				continue
 			}
-			ns, ok := r.byNSID[ev.peer]
+			ns, ok := r.byNSID[msg.peer]
 			switch {
 			case !ok:
 			case !ns.assignedAt.IsZero():
@@ -185,14 +181,14 @@ func (r *registry) reconcile(ns *namespace, links []link, now time.Time) {
 
 // lookup finds the namespace of a link event. Events of an nsid the monitor
 // has not heard of (its RTM_NEWNSID was lost in an overrun) start a new one.
-func (r *registry) lookup(ev *event, now time.Time) (*namespace, bool) {
-	if ev.local {
+func (r *registry) lookup(msg *message, now time.Time) (*namespace, bool) {
+	if msg.local {
 		return r.self, false
 	}
-	if ns, ok := r.byNSID[ev.nsid]; ok {
+	if ns, ok := r.byNSID[msg.nsid]; ok {
 		return ns, false
 	}
-	return r.add(ev.nsid, now), true
+	return r.add(msg.nsid, now), true
 }
 
 // add starts watching the namespace with this nsid. Its links are read as
@@ -209,9 +205,8 @@ func (r *registry) add(nsid int32, now time.Time) *namespace {
 	return ns
 }
 
-// vanished kills a namespace whose nsid a dump found gone. Its RTM_DELNSID
-// was lost in an overrun or is still to come: the next one for this nsid is
-// swallowed (see registry.staleDel).
+// vanished kills a namespace whose nsid a dump found gone, and expects its
+// RTM_DELNSID (staleDel).
 func (r *registry) vanished(ns *namespace, now time.Time) {
 	r.kill(ns, now, "its nsid names no namespace")
 	r.staleDel[ns.nsid] = now
@@ -219,10 +214,8 @@ func (r *registry) vanished(ns *namespace, now time.Time) {
 
 // assigned records that the monitor itself just had the kernel assign nsid
 // to the namespace with this inode, and names it. The kernel gives out only
-// free nsids, so whichever namespace held it here is dead, and its
-// RTM_DELNSID, before or after the new holder's RTM_NEWNSID, is swallowed
-// (registry.staleDel). An RTM_DELNSID read before that RTM_NEWNSID belongs to an
-// earlier holder even when none was known (namespace.assignedAt).
+// free nsids, so whichever namespace held it here is dead; see "nsid
+// assignment and its announcements" in the package documentation.
 func (r *registry) assigned(nsid int32, inode uint64, base string, src Source, now time.Time) *namespace {
 	if ns, ok := r.byNSID[nsid]; ok {
 		r.kill(ns, now, "the kernel gave its nsid out again")
@@ -263,13 +256,12 @@ func (r *registry) identify(nsid int32, inode uint64, base string, src Source, n
 }
 
 // staleDelTTL bounds how long an RTM_DELNSID is expected for a namespace
-// already counted dead. The kernel sends it right after it frees the nsid,
-// so it is read within a batch or two; one lost in an overrun must not
-// swallow the death of the nsid's next holder for long.
+// already counted dead. The package documentation says why.
 const staleDelTTL = 10 * time.Second
 
 // nameWait is how long a namespace found in a directory waits for a name
-// that a living namespace holds, before it takes "ino-<inode>".
+// that a living namespace holds, before it takes "ino-<inode>". The package
+// documentation says why.
 const nameWait = time.Second
 
 // nameWaiting names the namespaces that waited for a name which is free
@@ -330,14 +322,13 @@ func (r *registry) kill(ns *namespace, now time.Time, why string) {
 // syncNSIDs compares the living namespaces with the nsids that exist after
 // an overrun, which may have hidden RTM_NEWNSID and RTM_DELNSID messages. It
 // starts watching the new nsids, and returns those it knows that the list
-// lacks: the kernel resumes a multi-part nsid dump by position, so a list
-// taken while namespaces come and go can skip one, and only a dump of its
-// links can tell that it died. It also reports whether a namespace appeared
-// that only a scan can name.
+// lacks, which only a dump can tell dead (see "Overruns and resyncs" in the
+// package documentation). It also reports whether a namespace appeared that
+// only a scan can name.
 //
 // drained is when the reader emptied the socket before the nsid list was
-// taken: every RTM_DELNSID sent before then has been read or lost, so none
-// is still expected for a namespace found dead before then.
+// taken: every RTM_NEWNSID and RTM_DELNSID sent before then has been read or
+// lost.
 func (r *registry) syncNSIDs(ids []int32, now, drained time.Time) (missing []int32, unnamed bool) {
 	maps.DeleteFunc(r.staleDel, func(_ int32, found time.Time) bool { return found.Before(drained) })
 	for _, ns := range r.byNSID {

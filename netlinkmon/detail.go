@@ -17,8 +17,6 @@ import (
 	"cmp"
 	"slices"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Per-link detail (Options.LinkDetail). Without it no linkDetail is ever
@@ -107,7 +105,7 @@ func (ns *namespace) interfaces(now time.Time, retention time.Duration) []Interf
 		out = append(out, Interface{
 			Index: idx, Name: st.name, Kind: st.kind, OperState: operStateName(st.oper),
 			Master: ns.masterName(d.master),
-			Up:     st.flags&unix.IFF_UP != 0, Carrier: st.flags&unix.IFF_LOWER_UP != 0,
+			Up:     st.flags&iffUp != 0, Carrier: st.flags&iffLowerUp != 0,
 			CarrierUp: uint64(st.carrierUp - d.baseUp), CarrierDown: uint64(st.carrierDown - d.baseDown),
 		})
 	}
@@ -118,7 +116,7 @@ func (ns *namespace) interfaces(now time.Time, retention time.Duration) []Interf
 		out = append(out, Interface{
 			Index: idx, Name: d.name, Kind: d.kind, OperState: operStateName(d.oper),
 			Master: ns.masterName(d.master),
-			Up:     d.flags&unix.IFF_UP != 0, Carrier: d.flags&unix.IFF_LOWER_UP != 0,
+			Up:     d.flags&iffUp != 0, Carrier: d.flags&iffLowerUp != 0,
 			CarrierUp: uint64(d.carrierUp), CarrierDown: uint64(d.carrierDown),
 			Deleted: d.at,
 		})

@@ -19,27 +19,38 @@ import (
 	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
-	"golang.org/x/sys/unix"
 )
 
 const (
-	ifUp      = unix.IFF_UP | unix.IFF_BROADCAST | unix.IFF_MULTICAST
-	ifRunning = ifUp | unix.IFF_RUNNING | unix.IFF_LOWER_UP
-	ifDown    = unix.IFF_BROADCAST | unix.IFF_MULTICAST
+	ifUp      = iffUp | iffBroadcast | iffMulticast
+	ifRunning = ifUp | iffRunning | iffLowerUp
+	ifDown    = iffBroadcast | iffMulticast
 )
 
 func named(l link, name string) link     { l.name = name; return l }
 func enslaved(l link, master int32) link { l.master = master; return l }
 func withOper(l link, oper uint8) link   { l.oper = oper; return l }
 func at(d time.Duration) time.Time       { return t0.Add(d) }
-func hostEvs(evs ...event) []event       { return evs }
-func hostNew(l link) event               { return newLinkEv(true, 0, l) }
-func hostDel(l link) event               { return delLinkEv(true, 0, l) }
+func hostMsgs(msgs ...message) []message { return msgs }
+func hostNew(l link) message             { return newLinkMsg(true, 0, l) }
+func hostDel(l link) message             { return delLinkMsg(true, 0, l) }
 func seedHost(r *registry, ls ...link)   { r.reconcile(r.self, ls, t0) }
-func applyAt(r *registry, d time.Duration, evs []event) {
+func applyAt(r *registry, d time.Duration, msgs []message) {
 	r.nextBatch()
-	r.apply(evs, at(d))
+	r.apply(msgs, at(d))
 	r.settle()
+}
+
+// interfacesOf returns the interfaces of the namespace name in s.
+func interfacesOf(t *testing.T, s InterfaceSnapshot, name string) []Interface {
+	t.Helper()
+	for _, ns := range s.Namespaces {
+		if ns.Name == name {
+			return ns.Interfaces
+		}
+	}
+	t.Fatalf("namespace %q not in the interface snapshot", name)
+	return nil
 }
 
 func TestRegistryLinkDetail(t *testing.T) {
@@ -62,7 +73,7 @@ func TestRegistryLinkDetail(t *testing.T) {
 			name: "released from its master",
 			run: func(r *registry) {
 				seedHost(r, br, enslaved(veth, 2))
-				applyAt(r, time.Second, hostEvs(hostNew(withChange(veth, 0))))
+				applyAt(r, time.Second, hostMsgs(hostNew(withChange(veth, 0))))
 			},
 			want: []Interface{
 				{Index: 2, Name: "br0", Kind: "bridge", OperState: "up", Up: true, Carrier: true},
@@ -79,7 +90,7 @@ func TestRegistryLinkDetail(t *testing.T) {
 			// per-kind counters.
 			name: "carrier transitions since first sight",
 			run: func(r *registry) {
-				applyAt(r, time.Second, hostEvs(
+				applyAt(r, time.Second, hostMsgs(
 					hostNew(named(withCarrier(lk(7, "veth", ifDown), 0, 1), "v0")),
 					hostNew(withChange(named(withCarrier(lk(7, "veth", ifRunning), 1, 1), "v0"), 0)),
 					hostNew(withChange(named(withCarrier(lk(7, "veth", ifUp), 3, 4), "v0"), 0)),
@@ -96,7 +107,7 @@ func TestRegistryLinkDetail(t *testing.T) {
 			run: func(r *registry) {
 				r.nextBatch()
 				seedHost(r, named(withCarrier(lk(7, "veth", ifRunning), 2, 2), "v0"))
-				applyAt(r, time.Second, hostEvs(
+				applyAt(r, time.Second, hostMsgs(
 					hostNew(named(withCarrier(lk(7, "veth", ifDown), 0, 1), "v0")),
 					hostNew(withChange(named(withCarrier(lk(7, "veth", ifRunning), 2, 2), "v0"), 0)),
 				))
@@ -114,8 +125,8 @@ func TestRegistryLinkDetail(t *testing.T) {
 			name: "deleted link keeps its final detail",
 			run: func(r *registry) {
 				seedHost(r, br, enslaved(veth, 2))
-				applyAt(r, time.Second, hostEvs(hostNew(withChange(enslaved(withOper(withCarrier(named(lk(5, "veth", ifUp), "eth0"), 1, 2), 2), 2), 0))))
-				applyAt(r, 2*time.Second, hostEvs(hostDel(enslaved(withOper(withCarrier(named(lk(5, "veth", ifDown), "eth0"), 1, 2), 2), 2))))
+				applyAt(r, time.Second, hostMsgs(hostNew(withChange(enslaved(withOper(withCarrier(named(lk(5, "veth", ifUp), "eth0"), 1, 2), 2), 2), 0))))
+				applyAt(r, 2*time.Second, hostMsgs(hostDel(enslaved(withOper(withCarrier(named(lk(5, "veth", ifDown), "eth0"), 1, 2), 2), 2))))
 			},
 			want: []Interface{
 				{Index: 2, Name: "br0", Kind: "bridge", OperState: "up", Up: true, Carrier: true},
@@ -126,13 +137,13 @@ func TestRegistryLinkDetail(t *testing.T) {
 			name: "moved out",
 			run: func(r *registry) {
 				seedHost(r, veth)
-				applyAt(r, time.Second, hostEvs(hostDel(movedTo(veth, 3, 9))))
+				applyAt(r, time.Second, hostMsgs(hostDel(movedTo(veth, 3, 9))))
 			},
 			want: []Interface{{Index: 5, Name: "eth0", Kind: "veth", OperState: "up", Up: true, Carrier: true, Deleted: at(time.Second)}},
 		},
 		{
 			name: "deleted without ever being seen",
-			run:  func(r *registry) { applyAt(r, time.Second, hostEvs(hostDel(named(lk(8, "macvlan", ifDown), "mv0")))) },
+			run:  func(r *registry) { applyAt(r, time.Second, hostMsgs(hostDel(named(lk(8, "macvlan", ifDown), "mv0")))) },
 			want: []Interface{{Index: 8, Name: "mv0", Kind: "macvlan", OperState: "up", Deleted: at(time.Second)}},
 		},
 		{
@@ -141,7 +152,7 @@ func TestRegistryLinkDetail(t *testing.T) {
 				seedHost(r, br, veth)
 				r.reconcile(r.self, []link{br}, at(3*time.Second))
 				// Its RTM_DELLINK, in flight during the dump, changes nothing.
-				applyAt(r, 4*time.Second, hostEvs(hostDel(withOper(veth, 2))))
+				applyAt(r, 4*time.Second, hostMsgs(hostDel(withOper(veth, 2))))
 			},
 			want: []Interface{
 				{Index: 2, Name: "br0", Kind: "bridge", OperState: "up", Up: true, Carrier: true},
@@ -152,8 +163,8 @@ func TestRegistryLinkDetail(t *testing.T) {
 			name: "a link at the ifindex of a deleted one replaces it",
 			run: func(r *registry) {
 				seedHost(r, veth)
-				applyAt(r, time.Second, hostEvs(hostDel(veth)))
-				applyAt(r, 2*time.Second, hostEvs(hostNew(named(lk(5, "macvlan", ifDown), "mv0"))))
+				applyAt(r, time.Second, hostMsgs(hostDel(veth)))
+				applyAt(r, 2*time.Second, hostMsgs(hostNew(named(lk(5, "macvlan", ifDown), "mv0"))))
 			},
 			want: []Interface{{Index: 5, Name: "mv0", Kind: "macvlan", OperState: "up"}},
 		},
@@ -163,7 +174,7 @@ func TestRegistryLinkDetail(t *testing.T) {
 			r := newTestRegistry()
 			r.enableDetail()
 			tt.run(r)
-			got := mustNS(t, r.snapshot(at(5*time.Second)), "host").Interfaces
+			got := interfacesOf(t, r.interfaceSnapshot(at(5*time.Second)), "host")
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("interfaces (-want +got):\n%s", diff)
 			}
@@ -171,22 +182,23 @@ func TestRegistryLinkDetail(t *testing.T) {
 	}
 }
 
-// The monitor's two snapshots each hold their own part: the counters
-// without per-link detail, and the detail without the counters.
+// The monitor's two snapshots each hold their own part: the counters, and
+// the per-link detail with the identity of each namespace.
 func TestRegistrySnapshotParts(t *testing.T) {
 	r := newTestRegistry()
 	r.enableDetail()
 	seedHost(r, named(withCarrier(lk(5, "veth", ifRunning), 1, 1), "eth0"))
 	now := at(time.Second)
 
-	host := mustNS(t, r.counters(now), "host")
-	if host.Interfaces != nil || len(host.Kinds) == 0 {
-		t.Errorf("counters: %d interfaces, %d kinds; want none and some", len(host.Interfaces), len(host.Kinds))
+	if host := mustNS(t, r.counters(now), "host"); len(host.Kinds) == 0 || len(host.Links) == 0 {
+		t.Errorf("counters: %d kinds, %d link counts; want some", len(host.Kinds), len(host.Links))
 	}
-	host = mustNS(t, r.interfaceSnapshot(now), "host")
-	if len(host.Interfaces) != 1 || host.Kinds != nil || host.Links != nil {
-		t.Errorf("interfaces: %d interfaces, %d kinds, %d link counts; want 1, none, none",
-			len(host.Interfaces), len(host.Kinds), len(host.Links))
+	want := []NamespaceInterfaces{{
+		Name: "host", Inode: hostIno, NSID: NoNSID, Source: SourceSelf, Alive: true,
+		Interfaces: []Interface{{Index: 5, Name: "eth0", Kind: "veth", OperState: "up", Up: true, Carrier: true}},
+	}}
+	if diff := cmp.Diff(want, r.interfaceSnapshot(now).Namespaces); diff != "" {
+		t.Errorf("interface snapshot (-want +got):\n%s", diff)
 	}
 
 	r = newTestRegistry()
@@ -202,13 +214,13 @@ func TestRegistryLinkDetailRetention(t *testing.T) {
 	r := newTestRegistry()
 	r.enableDetail()
 	seedHost(r, named(lk(5, "veth", ifDown), "v0"))
-	applyAt(r, 0, hostEvs(hostDel(named(lk(5, "veth", ifDown), "v0"))))
+	applyAt(r, 0, hostMsgs(hostDel(named(lk(5, "veth", ifDown), "v0"))))
 
 	end := t0.Add(r.retention)
-	if got := len(mustNS(t, r.snapshot(end.Add(-time.Nanosecond)), "host").Interfaces); got != 1 {
+	if got := len(interfacesOf(t, r.interfaceSnapshot(end.Add(-time.Nanosecond)), "host")); got != 1 {
 		t.Errorf("%d interfaces just before the retention ends, want the deleted one", got)
 	}
-	if got := mustNS(t, r.snapshot(end), "host").Interfaces; len(got) != 0 {
+	if got := interfacesOf(t, r.interfaceSnapshot(end), "host"); len(got) != 0 {
 		t.Errorf("interfaces %v at the end of the retention, want none", got)
 	}
 	r.prune(end.Add(-time.Nanosecond))
@@ -227,14 +239,14 @@ func TestRegistryLinkDetailNamespaceDeath(t *testing.T) {
 	r := newTestRegistry()
 	r.enableDetail()
 	r.identify(3, 100, "pod", SourceDir, t0)
-	applyAt(r, 0, []event{
-		newLinkEv(false, 3, named(withOper(lk(1, "device", ifRunning), 0), "lo")),
-		newLinkEv(false, 3, named(lk(2, "bridge", ifRunning), "br0")),
-		newLinkEv(false, 3, enslaved(named(withCarrier(lk(4, "veth", ifRunning), 1, 1), "eth0"), 2)),
-		newLinkEv(false, 3, withChange(enslaved(named(withCarrier(lk(4, "veth", ifRunning), 2, 1), "eth0"), 2), 0)),
+	applyAt(r, 0, []message{
+		newLinkMsg(false, 3, named(withOper(lk(1, "device", ifRunning), 0), "lo")),
+		newLinkMsg(false, 3, named(lk(2, "bridge", ifRunning), "br0")),
+		newLinkMsg(false, 3, enslaved(named(withCarrier(lk(4, "veth", ifRunning), 1, 1), "eth0"), 2)),
+		newLinkMsg(false, 3, withChange(enslaved(named(withCarrier(lk(4, "veth", ifRunning), 2, 1), "eth0"), 2), 0)),
 	})
 	died := at(time.Second)
-	applyAt(r, time.Second, []event{delNSIDEv(true, 0, 3)})
+	applyAt(r, time.Second, []message{delNSIDMsg(true, 0, 3)})
 
 	want := []Interface{
 		{Index: 1, Name: "lo", Kind: "device", OperState: "unknown", Up: true, Carrier: true, Deleted: died},
@@ -243,11 +255,11 @@ func TestRegistryLinkDetailNamespaceDeath(t *testing.T) {
 	}
 	end := died.Add(r.retention)
 	r.prune(end.Add(-time.Nanosecond))
-	if diff := cmp.Diff(want, mustNS(t, r.snapshot(end.Add(-time.Nanosecond)), "pod").Interfaces); diff != "" {
+	if diff := cmp.Diff(want, interfacesOf(t, r.interfaceSnapshot(end.Add(-time.Nanosecond)), "pod")); diff != "" {
 		t.Errorf("interfaces of the dead namespace (-want +got):\n%s", diff)
 	}
 	r.prune(end)
-	if _, ok := nsByName(r.snapshot(end), "pod"); ok {
+	if _, ok := nsByName(r.counters(end), "pod"); ok {
 		t.Errorf("dead namespace still in the snapshot after its retention")
 	}
 }
@@ -258,17 +270,14 @@ func TestRegistryLinkDetailDisabled(t *testing.T) {
 	r := newTestRegistry()
 	r.identify(3, 100, "pod", SourceDir, t0)
 	seedHost(r, named(lk(2, "bridge", ifRunning), "br0"), enslaved(named(lk(5, "veth", ifRunning), "eth0"), 2))
-	applyAt(r, time.Second, []event{
+	applyAt(r, time.Second, []message{
 		hostDel(named(lk(5, "veth", ifDown), "eth0")),
-		newLinkEv(false, 3, named(lk(1, "device", ifRunning), "lo")),
+		newLinkMsg(false, 3, named(lk(1, "device", ifRunning), "lo")),
 	})
-	applyAt(r, 2*time.Second, []event{delNSIDEv(true, 0, 3)})
+	applyAt(r, 2*time.Second, []message{delNSIDMsg(true, 0, 3)})
 
-	s := r.snapshot(at(3 * time.Second))
-	for _, ns := range s.Namespaces {
-		if ns.Interfaces != nil {
-			t.Errorf("namespace %s has interfaces %v without LinkDetail", ns.Name, ns.Interfaces)
-		}
+	if s := r.interfaceSnapshot(at(3 * time.Second)); s.Namespaces != nil {
+		t.Errorf("interface snapshot %v without LinkDetail, want none", s.Namespaces)
 	}
 	for _, ns := range r.byName {
 		if ns.former != nil {

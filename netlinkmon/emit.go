@@ -13,18 +13,10 @@
 
 package netlinkmon
 
-import (
-	"time"
-)
+import "time"
 
 // The emit methods publish an event at each count of a namespace. Each
 // checks for subscribers first, so that without any, no event is built.
-
-// Subscribe opens a subscription to the monitor's link events, as counted;
-// see Feed.Subscribe. The subscription ends when the monitor stops.
-func (m *Monitor) Subscribe(buffer int, match func(*Event) bool) *Subscription {
-	return m.reg.feed.Subscribe(buffer, match)
-}
 
 func arrival(movedIn bool) EventType {
 	if movedIn {

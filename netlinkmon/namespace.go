@@ -27,16 +27,18 @@ type linkState struct {
 	carrierUp   uint32
 	carrierDown uint32
 	// dumped, when not zero, is the batch whose dump found the link before
-	// any event did. Events read after a dump can be older than it: the
-	// registration of a link moved in, say. Until the next batch is applied
-	// the link is not counted, so that such an event can say how it came.
+	// any message did: the link is counted once the next batch is applied
+	// (settle), unless a message of it says how the link came. See "The
+	// seed dump and settling one batch later" in the package documentation.
 	dumped uint64
 	// detail is set with Options.LinkDetail; see keepDetail.
 	detail *linkDetail
 }
 
-// A tombstone is a link that a dump found gone.
+// A tombstone is a link that a dump found gone; see "The life of a link" in
+// the package documentation.
 type tombstone struct {
+	// at is the time of the dump.
 	at   time.Time
 	kind string
 	name string
@@ -46,18 +48,17 @@ type tombstone struct {
 	dumped uint64
 }
 
-// A wantedName is a name a namespace found in a directory waits for: "ip
-// netns del X; ip netns add X" makes the new X before the old one's death is
-// known.
+// A wantedName is a name a namespace found in a directory waits for, while a
+// living namespace holds it (see nameWait).
 type wantedName struct {
 	base  string
 	src   Source
 	until time.Time
 }
 
-// tombstoneTTL is how long a link that a dump found gone is remembered, so
-// that its RTM_DELLINK, already in flight when the dump ran, is not counted a
-// second time.
+// tombstoneTTL is how long after the dump a settled tombstone is kept, for
+// the link's RTM_DELLINK that was in flight. The package documentation says
+// why.
 const tombstoneTTL = 10 * time.Second
 
 // A namespace is the link state and counters of one network namespace. Only
@@ -72,10 +73,9 @@ type namespace struct {
 	// announced; it is exported once a scan finds its inode.
 	named bool
 	// assignedAt, when not zero, is when the monitor had the kernel assign
-	// the nsid, whose RTM_NEWNSID has not been read yet. An RTM_DELNSID
-	// read before it belongs to the nsid's previous holder: the kernel
-	// frees an nsid before it announces the death of its holder, and may
-	// give it out in between.
+	// the nsid, whose RTM_NEWNSID has not been read yet: an RTM_DELNSID
+	// read until then belongs to an earlier holder. See "nsid assignment
+	// and its announcements" in the package documentation.
 	assignedAt time.Time
 	// want, on a namespace found but not named yet, is the name it waits
 	// for: a living namespace still holds it.
