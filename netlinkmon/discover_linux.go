@@ -15,7 +15,7 @@ package netlinkmon
 
 import (
 	"errors"
-	"os"
+	"io/fs"
 	"time"
 
 	"github.com/netlink-exporter/netlink_exporter/internal/netns"
@@ -60,7 +60,7 @@ func (m *Monitor) resolve(cands []netns.Candidate, src Source) {
 		}
 		id, fresh, err := m.nsidOf(c)
 		if err != nil {
-			if os.IsNotExist(err) || netns.IsChanged(err) {
+			if vanished(err) {
 				m.log.Debug("Namespace vanished before it was watched", "path", c.Path, "err", err)
 			} else {
 				m.failed[c.Inode] = now
@@ -94,4 +94,11 @@ func (m *Monitor) nsidOf(c netns.Candidate) (id int32, fresh bool, err error) {
 	}
 	cerr := rc.Control(func(fd uintptr) { id, fresh, err = m.req.nsid(int(fd)) })
 	return id, fresh, errors.Join(cerr, err)
+}
+
+// vanished reports whether err says that a namespace file was gone, or was
+// another file, by the time it was opened: the namespace died between the
+// scan and the request. os.IsNotExist would not see through the wrapping.
+func vanished(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || netns.IsChanged(err)
 }

@@ -82,11 +82,10 @@
 // network namespace with that inode), asks the kernel for its nsid with
 // RTM_GETNSID, has the kernel assign one with RTM_NEWNSID if it has none
 // (without an nsid the kernel delivers none of its events to the event
-// socket), and closes the file. A file that changed in between (another
-// inode, or no network namespace) is skipped. Any other failure is logged
-// and the inode left alone for retryFailed; for now that includes a file
-// that vanished in between, which resolve means to skip too, but its
-// os.IsNotExist does not see through the error that netns.Open wraps.
+// socket), and closes the file. A file that vanished or changed in between
+// (another inode, or no network namespace) is skipped: the kernel reuses
+// inodes at once, so the next namespace with that inode must not wait. Any
+// other failure is logged and the inode left alone for retryFailed.
 //
 // # Names
 //
