@@ -22,7 +22,8 @@
 // the test's cleanup, also when the test fails. Without the Debian packages
 // (containerd, runc, containernetworking-plugins), or without root, New
 // skips the test, except under CI=true, where it fails it: CI installs them.
-// Start and Close serve programs that are not tests, such as the bench.
+// Start and Close serve programs that are not tests, such as the bench: the
+// package does not import testing.
 //
 // The package is Linux-only and for tests and benchmarks only.
 package testcri

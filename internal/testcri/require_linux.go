@@ -20,7 +20,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"testing"
 	"time"
 )
 
@@ -65,10 +64,24 @@ func Missing() string {
 // containerd and imports the image, in seconds when all goes well.
 const startTimeout = 2 * time.Minute
 
+// A TB is the part of TB that New uses. The package does not import
+// testing, so that programs that are not tests, such as the bench, can use
+// Start and Close.
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Error(args ...any)
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
+	Logf(format string, args ...any)
+	Failed() bool
+}
+
 // New starts a runtime on a socket of its own for tb, and closes it in tb's
 // cleanup. It skips tb where the runtime cannot run, but fails it under
 // CI=true, where .ci/run installs what is needed.
-func New(tb testing.TB) *Runtime {
+func New(tb TB) *Runtime {
 	tb.Helper()
 	return NewAt(tb, "")
 }
@@ -76,7 +89,7 @@ func New(tb testing.TB) *Runtime {
 // NewAt is New with containerd listening on socket, such as DefaultSocket.
 // It skips tb, or fails it under CI=true, if something already listens
 // there.
-func NewAt(tb testing.TB, socket string) *Runtime {
+func NewAt(tb TB, socket string) *Runtime {
 	tb.Helper()
 	if m := Missing(); m != "" {
 		skipOrFail(tb, m)
@@ -101,7 +114,7 @@ func NewAt(tb testing.TB, socket string) *Runtime {
 	return r
 }
 
-func skipOrFail(tb testing.TB, why string) {
+func skipOrFail(tb TB, why string) {
 	tb.Helper()
 	if os.Getenv("CI") == "true" {
 		tb.Fatalf("testcri: %s, and CI=true (.ci/run installs the packages and runs as root)", why)
