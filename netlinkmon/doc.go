@@ -25,7 +25,10 @@
 // Callers read the counters through [Monitor.Snapshot], and follow what is
 // counted, event by event, through [Monitor.Subscribe]. The package has no
 // Prometheus dependency. With [Options.LinkDetail], [Monitor.InterfaceSnapshot]
-// has each link's detail, which costs memory per link.
+// has each link's detail, which costs memory per link. A caller that knows
+// which pod a namespace belongs to (the exporter asks the container runtime,
+// told of each new namespace by [Options.NamespaceAdded]) attaches it with
+// [Monitor.AttachPod]; the package knows nothing of runtimes.
 //
 // The rest of this comment is for those who change the package: how a
 // namespace and a link live in the monitor, and why each constant has its
@@ -100,6 +103,18 @@
 // first (which each prune checks). A name that a dead namespace within its
 // retention holds is taken at once, and the dead one's series end early
 // rather than collide.
+//
+// # Pods
+//
+// A pod is attached to the living namespace that has its inode (byInode),
+// and stays on that namespace struct: through its death and its retention,
+// with its counters, as a deleted pod's counts must still be joined to its
+// name. An attachment for an inode that no living namespace has is dropped:
+// nsfs gives a dead namespace's inode to the next new one, which starts
+// with no pod. The inodes of namespaces that begin to be watched (baseline
+// included, the exporter's own excluded) are queued when they are indexed
+// and passed to [Options.NamespaceAdded] by the loop after each turn, with
+// no lock held.
 //
 // # nsid assignment and its announcements
 //

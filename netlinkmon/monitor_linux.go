@@ -195,6 +195,7 @@ func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-c
 	seedTimer := time.NewTimer(time.Hour)
 	defer seedTimer.Stop()
 
+	m.announceAdded() // the baseline's
 	for {
 		select {
 		case <-ctx.Done():
@@ -226,6 +227,20 @@ func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-c
 			seedTimer.Reset(time.Until(next))
 		}
 		m.reg.feed.Flush()
+		m.announceAdded()
+	}
+}
+
+// announceAdded passes the namespaces that began to be watched to
+// Options.NamespaceAdded. Only the loop's goroutine touches the queue, so
+// it needs no lock; the callback gets none held.
+func (m *Monitor) announceAdded() {
+	added := m.reg.takeAdded()
+	if m.opts.NamespaceAdded == nil {
+		return
+	}
+	for _, inode := range added {
+		m.opts.NamespaceAdded(inode)
 	}
 }
 
@@ -342,6 +357,18 @@ func (m *Monitor) Snapshot() Snapshot {
 	s := m.reg.counters(time.Now())
 	s.EventSubscribers, s.EventsDropped = m.reg.feed.Subscribers(), m.reg.feed.Dropped()
 	return s
+}
+
+// AttachPod records that the living namespace with this inode belongs to
+// pod, and reports whether the monitor watches one. The pod stays with the
+// namespace in snapshots for its life and its retention; a namespace that
+// later reuses the inode starts with none. It waits for the monitor's lock,
+// which the loop holds while it applies a batch: call it from a goroutine
+// of its own, never from Options.NamespaceAdded.
+func (m *Monitor) AttachPod(inode uint64, pod Pod) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.reg.attachPod(inode, pod)
 }
 
 // InterfaceSnapshot returns a copy of the per-link detail, empty unless

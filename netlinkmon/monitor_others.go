@@ -32,6 +32,9 @@ func Start(context.Context, Options) (*Monitor, error) {
 // Snapshot returns an empty snapshot.
 func (*Monitor) Snapshot() Snapshot { return Snapshot{} }
 
+// AttachPod reports that there is no such namespace.
+func (*Monitor) AttachPod(uint64, Pod) bool { return false }
+
 // InterfaceSnapshot returns an empty snapshot.
 func (*Monitor) InterfaceSnapshot() InterfaceSnapshot { return InterfaceSnapshot{} }
 

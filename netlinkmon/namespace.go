@@ -88,6 +88,8 @@ type namespace struct {
 
 	died      time.Time
 	lastEvent time.Time
+	// pod is the pod the namespace belongs to, if one was attached.
+	pod Pod
 
 	links    map[int32]*linkState
 	gone     map[int32]tombstone

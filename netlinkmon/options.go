@@ -50,6 +50,11 @@ type Options struct {
 	Retention time.Duration
 	// ReceiveBufferSize is the event socket's receive buffer in bytes.
 	ReceiveBufferSize int
+	// NamespaceAdded, if set, is called with the inode of each namespace
+	// that begins to be watched, those of the baseline included, so that
+	// a caller can attach its pod (Monitor.AttachPod). It is called from
+	// the monitor's goroutine with no lock held, and must not block.
+	NamespaceAdded func(inode uint64)
 	// LinkDetail keeps the detail of every link (InterfaceSnapshot), and
 	// the final detail of links that left, for Retention. It costs
 	// memory and snapshot time per link; without it there is none.

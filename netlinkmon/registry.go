@@ -47,8 +47,12 @@ type registry struct {
 	self *namespace
 	// byNSID holds the living namespaces other than self, named or not.
 	byNSID map[int32]*namespace
-	// byInode holds the living named namespaces.
+	// byInode holds the living named namespaces, and those waiting for a
+	// name.
 	byInode map[uint64]*namespace
+	// added holds the inodes of namespaces indexed since the monitor last
+	// passed them to Options.NamespaceAdded.
+	added []uint64
 	// byName holds the exported namespaces, living or within retention.
 	byName map[string]*namespace
 	// staleDel holds the nsids whose next RTM_DELNSID is swallowed, as it
@@ -246,7 +250,7 @@ func (r *registry) identify(nsid int32, inode uint64, base string, src Source, n
 	if old, ok := r.byName[base]; ok && old.alive && src == SourceDir {
 		// Most likely the old holder is dying: wait a moment for it.
 		ns.inode = inode
-		r.byInode[inode] = ns
+		r.indexInode(ns, inode)
 		ns.want = &wantedName{base: base, src: src, until: now.Add(nameWait)}
 		r.waiting[ns] = struct{}{}
 		return ns
@@ -296,7 +300,7 @@ func (r *registry) name(ns *namespace, inode uint64, base string, src Source) {
 		delete(r.byName, base)
 	}
 	ns.name, ns.inode, ns.source, ns.named = base, inode, src, true
-	r.byInode[inode] = ns
+	r.indexInode(ns, inode)
 	r.byName[base] = ns
 	r.discoveries++
 }

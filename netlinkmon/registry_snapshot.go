@@ -88,6 +88,7 @@ func (ns *namespace) snapshot() Namespace {
 		Source:    ns.source,
 		Alive:     ns.alive,
 		LastEvent: ns.lastEvent,
+		Pod:       ns.pod,
 		Kinds:     make([]KindCounters, 0, len(ns.counters)),
 	}
 	for _, c := range ns.counters {

@@ -74,6 +74,9 @@ type Namespace struct {
 	// LastEvent is the time of the last link event seen in the namespace,
 	// or the zero time if none was.
 	LastEvent time.Time
+	// Pod is the pod the namespace belongs to, zero if none is known. It
+	// stays after the namespace's death, with the counters.
+	Pod Pod
 	// Kinds holds the counters of each link kind seen, sorted by kind.
 	Kinds []KindCounters
 	// Links counts the links now present, by kind and operstate, sorted.
