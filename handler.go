@@ -41,7 +41,7 @@ type source interface {
 // promhttp_* metrics are registered unless --web.disable-exporter-metrics.
 func newHandler(cfg config, src source, logger *slog.Logger) (http.Handler, error) {
 	reg := prometheus.NewRegistry()
-	if err := register(reg, collector.New(src), versioncollector.NewCollector(exporterName)); err != nil {
+	if err := register(reg, collector.New(src, collector.Options{}), versioncollector.NewCollector(exporterName)); err != nil {
 		return nil, err
 	}
 	if cfg.monitor.LinkDetail {

@@ -36,20 +36,38 @@ type Source interface {
 // rate() and alerts on overrun resyncs work before the first one.
 const overrunReason = "overrun"
 
+// Options configure the collector.
+type Options struct {
+	// PodLabels puts the namespace and pod labels of
+	// netlink_netns_pod_info on every per-namespace series as well, empty
+	// for a namespace that is no pod's: for queries without joins, at the
+	// price of longer series.
+	PodLabels bool
+}
+
 type collector struct {
-	src Source
+	src   Source
+	descs nsDescs
+	pods  bool
 }
 
 var _ prometheus.Collector = (*collector)(nil)
 
 // New returns a collector that takes one snapshot of src per scrape.
-func New(src Source) prometheus.Collector {
-	return &collector{src: src}
+func New(src Source, opts Options) prometheus.Collector {
+	c := &collector{src: src, descs: plainNSDescs, pods: opts.PodLabels}
+	if opts.PodLabels {
+		c.descs = podNSDescs
+	}
+	return c
 }
 
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range allDescs {
+	for _, d := range c.descs.all() {
+		ch <- d
+	}
+	for _, d := range otherDescs {
 		ch <- d
 	}
 }
@@ -57,12 +75,15 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector.
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	s := c.src.Snapshot()
-	e := emitter{ch: ch}
+	e := emitter{ch: ch, descs: c.descs, pods: c.pods}
 
 	p := make(pairs, 8*len(s.Namespaces))
 	e.kindCounters(sortedKinds(s.Namespaces), p)
 	for i := range s.Namespaces {
 		e.namespace(&s.Namespaces[i], p)
+	}
+	for i := range s.Namespaces {
+		e.podInfo(&s.Namespaces[i], p)
 	}
 
 	e.counter(netnsDiscoveriesDesc, s.Discoveries)
@@ -86,12 +107,16 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 // replaces it with an invalid metric, and the registry rejects a sample
 // alone.
 type emitter struct {
-	ch chan<- prometheus.Metric
+	ch    chan<- prometheus.Metric
+	descs nsDescs
+	// pods adds the namespace and pod labels to per-namespace series.
+	pods bool
 }
 
 // A kindRef is the counters of one kind in one namespace.
 type kindRef struct {
 	netns string
+	pod   netlinkmon.Pod
 	*netlinkmon.KindCounters
 }
 
@@ -110,7 +135,7 @@ func sortedKinds(nss []netlinkmon.Namespace) []kindRef {
 	refs := make([]kindRef, 0, n)
 	for i := range nss {
 		for j := range nss[i].Kinds {
-			refs = append(refs, kindRef{nss[i].Name, &nss[i].Kinds[j]})
+			refs = append(refs, kindRef{nss[i].Name, nss[i].Pod, &nss[i].Kinds[j]})
 		}
 	}
 	slices.SortFunc(refs, func(a, b kindRef) int {
@@ -137,37 +162,37 @@ var flagBitsByName = func() []int {
 func (e emitter) kindCounters(refs []kindRef, p pairs) {
 	base := make([][]*dto.LabelPair, len(refs))
 	for i, r := range refs {
-		base[i] = []*dto.LabelPair{p.get("kind", r.Kind), p.get("netns", r.netns)}
+		base[i] = e.withPod(p, r.pod, p.get("kind", r.Kind), p.get("netns", r.netns))
 	}
 	// with puts the pairs that sort before "kind" in front of the base.
 	with := func(i int, first ...*dto.LabelPair) []*dto.LabelPair {
 		return append(first, base[i]...)
 	}
 	for i, r := range refs {
-		e.counterPairs(linkCreationsDesc, r.Creations, base[i])
+		e.counterPairs(e.descs.linkCreations, r.Creations, base[i])
 	}
 	for i, r := range refs {
-		e.counterPairs(linkDeletionsDesc, r.Deletions, base[i])
+		e.counterPairs(e.descs.linkDeletions, r.Deletions, base[i])
 	}
 	// Moves only where the kind has moved at all: most links never do,
 	// and a loopback's two zero series in every namespace add up.
 	in, out := p.get("direction", "in"), p.get("direction", "out")
 	for i, r := range refs {
 		if r.MovesIn+r.MovesOut != 0 {
-			e.counterPairs(linkMovesDesc, r.MovesIn, with(i, in))
+			e.counterPairs(e.descs.linkMoves, r.MovesIn, with(i, in))
 		}
 	}
 	for i, r := range refs {
 		if r.MovesIn+r.MovesOut != 0 {
-			e.counterPairs(linkMovesDesc, r.MovesOut, with(i, out))
+			e.counterPairs(e.descs.linkMoves, r.MovesOut, with(i, out))
 		}
 	}
 	down, up := p.get("direction", "down"), p.get("direction", "up")
 	for i, r := range refs {
-		e.counterPairs(linkCarrierChangesDesc, r.CarrierDown, with(i, down))
+		e.counterPairs(e.descs.linkCarrierChanges, r.CarrierDown, with(i, down))
 	}
 	for i, r := range refs {
-		e.counterPairs(linkCarrierChangesDesc, r.CarrierUp, with(i, up))
+		e.counterPairs(e.descs.linkCarrierChanges, r.CarrierUp, with(i, up))
 	}
 	// Only flags that changed: every flag, change and kind in every
 	// namespace would be 38 series per kind, nearly all zero.
@@ -176,7 +201,7 @@ func (e emitter) kindCounters(refs []kindRef, p pairs) {
 		flag := p.get("flag", netlinkmon.FlagName(bit))
 		for i, r := range refs {
 			if n := r.FlagsCleared[bit]; n != 0 {
-				e.counterPairs(linkFlagChangesDesc, n, with(i, cleared, flag))
+				e.counterPairs(e.descs.linkFlagChanges, n, with(i, cleared, flag))
 			}
 		}
 	}
@@ -184,7 +209,7 @@ func (e emitter) kindCounters(refs []kindRef, p pairs) {
 		flag := p.get("flag", netlinkmon.FlagName(bit))
 		for i, r := range refs {
 			if n := r.FlagsSet[bit]; n != 0 {
-				e.counterPairs(linkFlagChangesDesc, n, with(i, set, flag))
+				e.counterPairs(e.descs.linkFlagChanges, n, with(i, set, flag))
 			}
 		}
 	}
@@ -194,23 +219,58 @@ func (e emitter) kindCounters(refs []kindRef, p pairs) {
 func (e emitter) namespace(ns *netlinkmon.Namespace, p pairs) {
 	netns := p.get("netns", ns.Name)
 	for _, l := range ns.Links {
-		e.gaugePairs(linksDesc, float64(l.Count), []*dto.LabelPair{
-			p.get("kind", l.Kind), netns, p.get("operstate", l.OperState),
-		})
+		e.gaugePairs(e.descs.links, float64(l.Count), e.withPod(p, ns.Pod,
+			p.get("kind", l.Kind), netns, p.get("operstate", l.OperState)))
 	}
 	if ns.Alive {
 		nsid := ""
 		if ns.NSID != netlinkmon.NoNSID {
 			nsid = strconv.FormatInt(int64(ns.NSID), 10)
 		}
-		e.gaugePairs(netnsInfoDesc, 1, []*dto.LabelPair{
+		e.gaugePairs(e.descs.netnsInfo, 1, e.withPod(p, ns.Pod,
 			p.get("inode", strconv.FormatUint(ns.Inode, 10)), netns,
-			p.get("nsid", nsid), p.get("source", string(ns.Source)),
-		})
+			p.get("nsid", nsid), p.get("source", string(ns.Source))))
 	}
 	if !ns.LastEvent.IsZero() {
-		e.gaugePairs(netnsLastEventDesc, unixSeconds(ns.LastEvent), []*dto.LabelPair{netns})
+		e.gaugePairs(e.descs.netnsLastEvent, unixSeconds(ns.LastEvent), e.withPod(p, ns.Pod, netns))
 	}
+}
+
+// podInfo emits netlink_netns_pod_info for a namespace that belongs to a
+// pod, living or within its retention: a deleted pod's counts must still
+// be joined to its name.
+func (e emitter) podInfo(ns *netlinkmon.Namespace, p pairs) {
+	if ns.Pod == (netlinkmon.Pod{}) {
+		return
+	}
+	e.gaugePairs(netnsPodInfoDesc, 1, []*dto.LabelPair{
+		p.get("namespace", ns.Pod.Namespace), p.get("netns", ns.Name),
+		p.get("pod", ns.Pod.Name), p.get("uid", ns.Pod.UID),
+	})
+}
+
+// withPod returns the label pairs of a per-namespace series, sorted by name,
+// with the pod's namespace and name among them if the collector adds them.
+// The pairs given are sorted; namespace sorts right before netns, and pod
+// after every other per-namespace label but source.
+func (e emitter) withPod(p pairs, pod netlinkmon.Pod, sorted ...*dto.LabelPair) []*dto.LabelPair {
+	if !e.pods {
+		return sorted
+	}
+	out := make([]*dto.LabelPair, 0, len(sorted)+2)
+	for _, lp := range sorted {
+		switch lp.GetName() {
+		case "netns":
+			out = append(out, p.get("namespace", pod.Namespace))
+		case "source":
+			out = append(out, p.get("pod", pod.Name))
+		}
+		out = append(out, lp)
+	}
+	if sorted[len(sorted)-1].GetName() != "source" {
+		out = append(out, p.get("pod", pod.Name))
+	}
+	return out
 }
 
 // unixSeconds adds the fraction after the whole seconds, which keeps the

@@ -52,7 +52,7 @@ func scaleSnapshot(b *testing.B) netlinkmon.Snapshot {
 
 // BenchmarkCollect measures Collect alone at the spec's scale.
 func BenchmarkCollect(b *testing.B) {
-	c := New(fakeSource(scaleSnapshot(b)))
+	c := New(fakeSource(scaleSnapshot(b)), Options{})
 	ch := make(chan prometheus.Metric, 1024)
 	done := make(chan int)
 	go func() {
@@ -74,7 +74,7 @@ func BenchmarkCollect(b *testing.B) {
 // spec's scale: Collect, Gather and text encoding. The spec wants a whole
 // default scrape under 50 ms.
 func BenchmarkScrape(b *testing.B) {
-	benchScrape(b, New(fakeSource(scaleSnapshot(b))))
+	benchScrape(b, New(fakeSource(scaleSnapshot(b)), Options{}))
 }
 
 // benchScrape gathers c and encodes it as text, as a scrape does.

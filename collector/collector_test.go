@@ -59,8 +59,10 @@ func fullSnapshot(tb testing.TB) netlinkmon.Snapshot {
 	return netlinkmon.Snapshot{
 		Namespaces: []netlinkmon.Namespace{
 			{
+				// A pod's namespace, dead and within its retention.
 				Name: "cni-1234", Inode: 4026532300, NSID: 0, Source: netlinkmon.SourceDir,
 				Alive: false, LastEvent: time.Unix(1700000100, 250e6),
+				Pod:   netlinkmon.Pod{Namespace: "shop", Name: "web-0", UID: "6f1c0e52-uid"},
 				Kinds: []netlinkmon.KindCounters{deadVeth},
 			},
 			{
@@ -78,6 +80,7 @@ func fullSnapshot(tb testing.TB) netlinkmon.Snapshot {
 				// Seen, but with no event yet: no timestamp series.
 				Name: "ino-4026532400", Inode: 4026532400, NSID: 7, Source: netlinkmon.SourceProc,
 				Alive: true,
+				Pod:   netlinkmon.Pod{Namespace: "kube-system", Name: "coredns-0", UID: "0b9d7a31-uid"},
 				Kinds: []netlinkmon.KindCounters{{Kind: "device"}},
 				Links: []netlinkmon.LinkCount{{Kind: "device", OperState: "down", Count: 1}},
 			},
@@ -162,6 +165,97 @@ netlink_netns_info{inode="4026532400",netns="ino-4026532400",nsid="7",source="pr
 # TYPE netlink_netns_last_event_timestamp_seconds gauge
 netlink_netns_last_event_timestamp_seconds{netns="cni-1234"} 1.70000010025e+09
 netlink_netns_last_event_timestamp_seconds{netns="host"} 1.7000000005e+09
+# HELP netlink_netns_pod_info The Kubernetes pod that the network namespace belongs to, always 1, from the node's CRI runtime. Label names follow kube-state-metrics (namespace, pod, uid). Kept for the namespace's retention after its death.
+# TYPE netlink_netns_pod_info gauge
+netlink_netns_pod_info{namespace="kube-system",netns="ino-4026532400",pod="coredns-0",uid="0b9d7a31-uid"} 1
+netlink_netns_pod_info{namespace="shop",netns="cni-1234",pod="web-0",uid="6f1c0e52-uid"} 1
+# HELP netlink_netns_removals_total Watched network namespaces that died.
+# TYPE netlink_netns_removals_total counter
+netlink_netns_removals_total 1
+# HELP netlink_overruns_total Receive-queue overruns (ENOBUFS) of the netlink event socket.
+# TYPE netlink_overruns_total counter
+netlink_overruns_total 2
+# HELP netlink_resyncs_total Full re-reads of link state, by reason.
+# TYPE netlink_resyncs_total counter
+netlink_resyncs_total{reason="nsid"} 1
+netlink_resyncs_total{reason="overrun"} 2
+`
+
+// podLabelsText is fullText with Options.PodLabels: the per-namespace series
+// have the namespace and pod labels, empty for namespaces of no pod.
+const podLabelsText = `
+# HELP netlink_events_dropped_total Link events dropped for /events clients that did not keep up; each client is told how many it missed.
+# TYPE netlink_events_dropped_total counter
+netlink_events_dropped_total 40
+# HELP netlink_events_subscribers Clients of the /events stream now connected.
+# TYPE netlink_events_subscribers gauge
+netlink_events_subscribers 2
+# HELP netlink_link_carrier_changes_total Carrier transitions of links in the namespace, from the kernel's per-link carrier counters.
+# TYPE netlink_link_carrier_changes_total counter
+netlink_link_carrier_changes_total{direction="down",kind="bridge",namespace="",netns="host",pod=""} 0
+netlink_link_carrier_changes_total{direction="down",kind="device",namespace="",netns="host",pod=""} 0
+netlink_link_carrier_changes_total{direction="down",kind="device",namespace="kube-system",netns="ino-4026532400",pod="coredns-0"} 0
+netlink_link_carrier_changes_total{direction="down",kind="veth",namespace="",netns="host",pod=""} 1
+netlink_link_carrier_changes_total{direction="down",kind="veth",namespace="shop",netns="cni-1234",pod="web-0"} 0
+netlink_link_carrier_changes_total{direction="up",kind="bridge",namespace="",netns="host",pod=""} 0
+netlink_link_carrier_changes_total{direction="up",kind="device",namespace="",netns="host",pod=""} 0
+netlink_link_carrier_changes_total{direction="up",kind="device",namespace="kube-system",netns="ino-4026532400",pod="coredns-0"} 0
+netlink_link_carrier_changes_total{direction="up",kind="veth",namespace="",netns="host",pod=""} 3
+netlink_link_carrier_changes_total{direction="up",kind="veth",namespace="shop",netns="cni-1234",pod="web-0"} 0
+# HELP netlink_link_creations_total Links that came into existence in the namespace. Links present when the exporter started are not counted.
+# TYPE netlink_link_creations_total counter
+netlink_link_creations_total{kind="bridge",namespace="",netns="host",pod=""} 1
+netlink_link_creations_total{kind="device",namespace="",netns="host",pod=""} 0
+netlink_link_creations_total{kind="device",namespace="kube-system",netns="ino-4026532400",pod="coredns-0"} 0
+netlink_link_creations_total{kind="veth",namespace="",netns="host",pod=""} 4
+netlink_link_creations_total{kind="veth",namespace="shop",netns="cni-1234",pod="web-0"} 1
+# HELP netlink_link_deletions_total Links that ceased to exist in the namespace, including those destroyed with it.
+# TYPE netlink_link_deletions_total counter
+netlink_link_deletions_total{kind="bridge",namespace="",netns="host",pod=""} 0
+netlink_link_deletions_total{kind="device",namespace="",netns="host",pod=""} 0
+netlink_link_deletions_total{kind="device",namespace="kube-system",netns="ino-4026532400",pod="coredns-0"} 0
+netlink_link_deletions_total{kind="veth",namespace="",netns="host",pod=""} 1
+netlink_link_deletions_total{kind="veth",namespace="shop",netns="cni-1234",pod="web-0"} 1
+# HELP netlink_link_flag_changes_total Transitions of each IFF link flag, by flag (iproute2's names) and change (set or cleared). A series appears on its first change.
+# TYPE netlink_link_flag_changes_total counter
+netlink_link_flag_changes_total{change="cleared",flag="running",kind="veth",namespace="shop",netns="cni-1234",pod="web-0"} 1
+netlink_link_flag_changes_total{change="cleared",flag="up",kind="veth",namespace="",netns="host",pod=""} 1
+netlink_link_flag_changes_total{change="set",flag="lower_up",kind="veth",namespace="",netns="host",pod=""} 3
+netlink_link_flag_changes_total{change="set",flag="promisc",kind="bridge",namespace="",netns="host",pod=""} 2
+netlink_link_flag_changes_total{change="set",flag="up",kind="veth",namespace="",netns="host",pod=""} 4
+# HELP netlink_link_moves_total Links moved into (direction="in") or out of (direction="out") the namespace; both series appear at the kind's first move. A move is not also counted as a creation or a deletion.
+# TYPE netlink_link_moves_total counter
+netlink_link_moves_total{direction="in",kind="veth",namespace="",netns="host",pod=""} 0
+netlink_link_moves_total{direction="in",kind="veth",namespace="shop",netns="cni-1234",pod="web-0"} 1
+netlink_link_moves_total{direction="out",kind="veth",namespace="",netns="host",pod=""} 2
+netlink_link_moves_total{direction="out",kind="veth",namespace="shop",netns="cni-1234",pod="web-0"} 0
+# HELP netlink_links Links now present in the namespace, by kind and operational state (RFC 2863).
+# TYPE netlink_links gauge
+netlink_links{kind="bridge",namespace="",netns="host",operstate="up",pod=""} 1
+netlink_links{kind="device",namespace="",netns="host",operstate="unknown",pod=""} 1
+netlink_links{kind="device",namespace="kube-system",netns="ino-4026532400",operstate="down",pod="coredns-0"} 1
+netlink_links{kind="veth",namespace="",netns="host",operstate="lowerlayerdown",pod=""} 1
+netlink_links{kind="veth",namespace="",netns="host",operstate="up",pod=""} 2
+# HELP netlink_messages_total Netlink messages received on the event socket, by message type.
+# TYPE netlink_messages_total counter
+netlink_messages_total{type="dellink"} 2
+netlink_messages_total{type="newlink"} 17
+netlink_messages_total{type="newnsid"} 1
+# HELP netlink_netns_discoveries_total Network namespaces that began to be watched.
+# TYPE netlink_netns_discoveries_total counter
+netlink_netns_discoveries_total 3
+# HELP netlink_netns_info Information about a watched network namespace, always 1. nsid is empty for the exporter's own namespace, which has no nsid. Dead namespaces have no series.
+# TYPE netlink_netns_info gauge
+netlink_netns_info{inode="4026531840",namespace="",netns="host",nsid="",pod="",source="self"} 1
+netlink_netns_info{inode="4026532400",namespace="kube-system",netns="ino-4026532400",nsid="7",pod="coredns-0",source="proc"} 1
+# HELP netlink_netns_last_event_timestamp_seconds Unix time of the last link event seen in the namespace. Absent until the first event.
+# TYPE netlink_netns_last_event_timestamp_seconds gauge
+netlink_netns_last_event_timestamp_seconds{namespace="",netns="host",pod=""} 1.7000000005e+09
+netlink_netns_last_event_timestamp_seconds{namespace="shop",netns="cni-1234",pod="web-0"} 1.70000010025e+09
+# HELP netlink_netns_pod_info The Kubernetes pod that the network namespace belongs to, always 1, from the node's CRI runtime. Label names follow kube-state-metrics (namespace, pod, uid). Kept for the namespace's retention after its death.
+# TYPE netlink_netns_pod_info gauge
+netlink_netns_pod_info{namespace="kube-system",netns="ino-4026532400",pod="coredns-0",uid="0b9d7a31-uid"} 1
+netlink_netns_pod_info{namespace="shop",netns="cni-1234",pod="web-0",uid="6f1c0e52-uid"} 1
 # HELP netlink_netns_removals_total Watched network namespaces that died.
 # TYPE netlink_netns_removals_total counter
 netlink_netns_removals_total 1
@@ -201,14 +295,17 @@ func TestCollect(t *testing.T) {
 	tests := []struct {
 		name string
 		snap netlinkmon.Snapshot
+		opts Options
 		want string
 	}{
 		{name: "full", snap: fullSnapshot(t), want: fullText},
+		{name: "pod labels", snap: fullSnapshot(t), opts: Options{PodLabels: true}, want: podLabelsText},
 		{name: "empty", snap: netlinkmon.Snapshot{}, want: emptyText},
+		{name: "empty with pod labels", snap: netlinkmon.Snapshot{}, opts: Options{PodLabels: true}, want: emptyText},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := New(fakeSource(tt.snap))
+			c := New(fakeSource(tt.snap), tt.opts)
 			expectCollected(t, c, tt.want)
 		})
 	}
@@ -246,7 +343,7 @@ func TestCollectInvalidLabel(t *testing.T) {
 		Kinds: []netlinkmon.KindCounters{{Kind: "veth", Creations: 1}},
 	}}}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(New(fakeSource(snap)))
+	reg.MustRegister(New(fakeSource(snap), Options{}))
 	mfs, err := reg.Gather()
 	if err == nil {
 		t.Fatal("Gather succeeded; want an error for the invalid label value")

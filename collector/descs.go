@@ -21,30 +21,9 @@ const namespace = "netlink"
 // Descriptors of every metric the collector emits. They are package-level
 // because they never change and are shared by every collector.
 var (
-	linkCreationsDesc = newDesc("link", "creations_total",
-		"Links that came into existence in the namespace. Links present when the exporter started are not counted.",
-		"netns", "kind")
-	linkDeletionsDesc = newDesc("link", "deletions_total",
-		"Links that ceased to exist in the namespace, including those destroyed with it.",
-		"netns", "kind")
-	linkMovesDesc = newDesc("link", "moves_total",
-		"Links moved into (direction=\"in\") or out of (direction=\"out\") the namespace; both series appear at the kind's first move. A move is not also counted as a creation or a deletion.",
-		"netns", "kind", "direction")
-	linkFlagChangesDesc = newDesc("link", "flag_changes_total",
-		"Transitions of each IFF link flag, by flag (iproute2's names) and change (set or cleared). A series appears on its first change.",
-		"netns", "kind", "flag", "change")
-	linkCarrierChangesDesc = newDesc("link", "carrier_changes_total",
-		"Carrier transitions of links in the namespace, from the kernel's per-link carrier counters.",
-		"netns", "kind", "direction")
-	linksDesc = newDesc("", "links",
-		"Links now present in the namespace, by kind and operational state (RFC 2863).",
-		"netns", "kind", "operstate")
-	netnsInfoDesc = newDesc("netns", "info",
-		"Information about a watched network namespace, always 1. nsid is empty for the exporter's own namespace, which has no nsid. Dead namespaces have no series.",
-		"netns", "inode", "nsid", "source")
-	netnsLastEventDesc = newDesc("netns", "last_event_timestamp_seconds",
-		"Unix time of the last link event seen in the namespace. Absent until the first event.",
-		"netns")
+	netnsPodInfoDesc = newDesc("netns", "pod_info",
+		"The Kubernetes pod that the network namespace belongs to, always 1, from the node's CRI runtime. Label names follow kube-state-metrics (namespace, pod, uid). Kept for the namespace's retention after its death.",
+		"netns", "namespace", "pod", "uid")
 	netnsDiscoveriesDesc = newDesc("netns", "discoveries_total",
 		"Network namespaces that began to be watched.")
 	netnsRemovalsDesc = newDesc("netns", "removals_total",
@@ -63,16 +42,10 @@ var (
 		"Link events dropped for /events clients that did not keep up; each client is told how many it missed.")
 )
 
-// allDescs lists every descriptor, for Describe.
-var allDescs = []*prometheus.Desc{
-	linkCreationsDesc,
-	linkDeletionsDesc,
-	linkMovesDesc,
-	linkFlagChangesDesc,
-	linkCarrierChangesDesc,
-	linksDesc,
-	netnsInfoDesc,
-	netnsLastEventDesc,
+// otherDescs lists the descriptors that are not per namespace, for
+// Describe.
+var otherDescs = []*prometheus.Desc{
+	netnsPodInfoDesc,
 	netnsDiscoveriesDesc,
 	netnsRemovalsDesc,
 	overrunsDesc,
@@ -80,6 +53,62 @@ var allDescs = []*prometheus.Desc{
 	messagesDesc,
 	eventSubscribersDesc,
 	eventsDroppedDesc,
+}
+
+// nsDescs are the descriptors of the per-namespace families. With pod
+// labels (Options.PodLabels), each also has the namespace and pod labels of
+// netlink_netns_pod_info.
+type nsDescs struct {
+	linkCreations, linkDeletions, linkMoves, linkFlagChanges, linkCarrierChanges,
+	links, netnsInfo, netnsLastEvent *prometheus.Desc
+}
+
+func newNSDescs(podLabels bool) nsDescs {
+	l := func(names ...string) []string {
+		if podLabels {
+			names = append(names, "namespace", "pod")
+		}
+		return names
+	}
+	return nsDescs{
+		linkCreations: newDesc("link", "creations_total",
+			"Links that came into existence in the namespace. Links present when the exporter started are not counted.",
+			l("netns", "kind")...),
+		linkDeletions: newDesc("link", "deletions_total",
+			"Links that ceased to exist in the namespace, including those destroyed with it.",
+			l("netns", "kind")...),
+		linkMoves: newDesc("link", "moves_total",
+			"Links moved into (direction=\"in\") or out of (direction=\"out\") the namespace; both series appear at the kind's first move. A move is not also counted as a creation or a deletion.",
+			l("netns", "kind", "direction")...),
+		linkFlagChanges: newDesc("link", "flag_changes_total",
+			"Transitions of each IFF link flag, by flag (iproute2's names) and change (set or cleared). A series appears on its first change.",
+			l("netns", "kind", "flag", "change")...),
+		linkCarrierChanges: newDesc("link", "carrier_changes_total",
+			"Carrier transitions of links in the namespace, from the kernel's per-link carrier counters.",
+			l("netns", "kind", "direction")...),
+		links: newDesc("", "links",
+			"Links now present in the namespace, by kind and operational state (RFC 2863).",
+			l("netns", "kind", "operstate")...),
+		netnsInfo: newDesc("netns", "info",
+			"Information about a watched network namespace, always 1. nsid is empty for the exporter's own namespace, which has no nsid. Dead namespaces have no series.",
+			l("netns", "inode", "nsid", "source")...),
+		netnsLastEvent: newDesc("netns", "last_event_timestamp_seconds",
+			"Unix time of the last link event seen in the namespace. Absent until the first event.",
+			l("netns")...),
+	}
+}
+
+// The two sets of per-namespace descriptors, built once.
+var (
+	plainNSDescs = newNSDescs(false)
+	podNSDescs   = newNSDescs(true)
+)
+
+func (d nsDescs) all() []*prometheus.Desc {
+	return []*prometheus.Desc{
+		d.linkCreations, d.linkDeletions, d.linkMoves, d.linkFlagChanges, d.linkCarrierChanges,
+		d.links, d.netnsInfo, d.netnsLastEvent,
+	}
 }
 
 func newDesc(subsystem, name, help string, labels ...string) *prometheus.Desc {
