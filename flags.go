@@ -35,6 +35,7 @@ import (
 	"github.com/netlink-exporter/netlink_exporter/collector"
 	"github.com/netlink-exporter/netlink_exporter/eventstream"
 	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
+	"github.com/netlink-exporter/netlink_exporter/pods"
 )
 
 const (
@@ -52,7 +53,9 @@ type config struct {
 	eventsMaxClients       int
 	eventsWriteTimeout     time.Duration
 	monitor                netlinkmon.Options
+	collector              collector.Options
 	interfaces             collector.InterfaceOptions
+	pods                   *pods.Options // nil with --no-pods
 	web                    *web.FlagConfig
 	log                    *promslog.Config
 }
@@ -97,6 +100,7 @@ func parseFlags(args []string) (config, error) {
 		"Receive buffer of the netlink event socket, in bytes (plain integer) or with a unit (32MiB). Too small loses events in bursts; they are recovered by a resync.").
 		Default(units.Base2Bytes(netlinkmon.DefaultReceiveBufferSize).String()).SetValue(&receiveBuffer)
 
+	podFlags := addPodFlags(app)
 	detail := addDetailFlags(app)
 
 	webConfig := kingpinflag.AddFlags(app, defaultAddress)
@@ -122,6 +126,8 @@ func parseFlags(args []string) (config, error) {
 			ReceiveBufferSize: int(receiveBuffer),
 			LinkDetail:        *detail.enabled,
 		},
+		collector:  collector.Options{PodLabels: *podFlags.labels},
+		pods:       podFlags.options(),
 		interfaces: detail.options(),
 		web:        webConfig,
 		log:        logConfig,
@@ -160,6 +166,9 @@ func (c *config) validate() error {
 	}
 	if n := c.monitor.ReceiveBufferSize; n <= 0 {
 		return fmt.Errorf("--netlink.receive-buffer-size: must be positive, got %d", n)
+	}
+	if err := c.validatePods(); err != nil {
+		return err
 	}
 	if n := c.interfaces.MaxSeries; n <= 0 {
 		return fmt.Errorf("--links.detail.max-series: must be positive, got %d", n)

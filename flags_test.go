@@ -25,6 +25,7 @@ import (
 
 	"github.com/netlink-exporter/netlink_exporter/internal/harness"
 	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
+	"github.com/netlink-exporter/netlink_exporter/pods"
 )
 
 func TestParseFlagsDefaults(t *testing.T) {
@@ -89,6 +90,16 @@ func TestParseFlags(t *testing.T) {
 			func(c *config) any { return c.eventsMaxClients }, 8},
 		{"no event stream", []string{"--web.events.max-clients=0"},
 			func(c *config) any { return c.eventsMaxClients }, 0},
+		{"pods by default", nil,
+			func(c *config) any { return c.pods }, &pods.Options{ResyncInterval: pods.DefaultResyncInterval}},
+		{"pods through an endpoint", []string{"--pods.runtime-endpoint=unix:///run/k3s/containerd/containerd.sock", "--pods.resync-interval=1m"},
+			func(c *config) any { return c.pods }, &pods.Options{Endpoint: "unix:///run/k3s/containerd/containerd.sock", ResyncInterval: time.Minute}},
+		{"no pods", []string{"--no-pods"},
+			func(c *config) any { return c.pods }, (*pods.Options)(nil)},
+		{"no pod labels by default", nil,
+			func(c *config) any { return c.collector.PodLabels }, false},
+		{"pod labels", []string{"--pods.labels"},
+			func(c *config) any { return c.collector.PodLabels }, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,6 +153,10 @@ func TestParseFlagsErrors(t *testing.T) {
 		{"--web.events.write-timeout=soon", "--web.events.write-timeout"},
 		{"--links.detail.max-series=-1", "--links.detail.max-series"},
 		{"--links.detail.max-series=lots", "--links.detail.max-series"},
+		{"--pods.runtime-endpoint=tcp://127.0.0.1:1", "--pods.runtime-endpoint"},
+		{"--pods.runtime-endpoint=run/containerd/containerd.sock", "--pods.runtime-endpoint"},
+		{"--pods.resync-interval=0s", "--pods.resync-interval"},
+		{"--pods.resync-interval=often", "--pods.resync-interval"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.arg, func(t *testing.T) {
@@ -253,5 +268,13 @@ func TestExampleWebConfig(t *testing.T) {
 	}
 	if _, err := parseFlags([]string{"--web.config.file=" + file}); err != nil {
 		t.Error(err)
+	}
+}
+
+// Pod labels need the attribution that --no-pods turns off.
+func TestParseFlagsPodLabelsWithoutPods(t *testing.T) {
+	_, err := parseFlags([]string{"--no-pods", "--pods.labels"})
+	if err == nil || !strings.Contains(err.Error(), "--pods.labels") {
+		t.Errorf("error %v; want one that names --pods.labels", err)
 	}
 }

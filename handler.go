@@ -36,13 +36,19 @@ type source interface {
 	eventstream.Subscriber
 }
 
-// newHandler serves the metrics of src on cfg.metricsPath, a landing page
-// on / and a health check. The exporter's own go_*, process_* and
-// promhttp_* metrics are registered unless --web.disable-exporter-metrics.
-func newHandler(cfg config, src source, logger *slog.Logger) (http.Handler, error) {
+// newHandler serves the metrics of src, and of podStats unless it is nil
+// (--no-pods), on cfg.metricsPath, a landing page on / and a health check.
+// The exporter's own go_*, process_* and promhttp_* metrics are registered
+// unless --web.disable-exporter-metrics.
+func newHandler(cfg config, src source, podStats collector.PodSource, logger *slog.Logger) (http.Handler, error) {
 	reg := prometheus.NewRegistry()
-	if err := register(reg, collector.New(src, collector.Options{}), versioncollector.NewCollector(exporterName)); err != nil {
+	if err := register(reg, collector.New(src, cfg.collector), versioncollector.NewCollector(exporterName)); err != nil {
 		return nil, err
+	}
+	if podStats != nil {
+		if err := register(reg, collector.NewPods(podStats)); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.monitor.LinkDetail {
 		opts := cfg.interfaces

@@ -22,7 +22,9 @@ import (
 
 	"github.com/prometheus/common/promslog"
 
+	"github.com/netlink-exporter/netlink_exporter/collector"
 	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
+	"github.com/netlink-exporter/netlink_exporter/pods"
 )
 
 type fakeSource struct{}
@@ -47,6 +49,16 @@ func (fakeSource) InterfaceSnapshot() netlinkmon.InterfaceSnapshot {
 				{Index: 3, Name: "veth9", Kind: "veth", OperState: "up", Up: true, Carrier: true},
 			},
 		}},
+	}
+}
+
+// fakePodStats is a resolver that uses containerd.
+type fakePodStats struct{}
+
+func (fakePodStats) Stats() pods.Stats {
+	return pods.Stats{
+		Endpoint: "/run/containerd/containerd.sock", RuntimeName: "containerd", RuntimeVersion: "1.6.20",
+		Requests: map[string]uint64{"ListPodSandbox": 3}, Errors: map[string]uint64{"ListPodSandbox": 0},
 	}
 }
 
@@ -124,6 +136,21 @@ func TestHandler(t *testing.T) {
 			},
 			notWant: []string{`interface="veth9"`},
 		},
+		{
+			name: "pod attribution's metrics", path: "/metrics", wantCode: http.StatusOK,
+			want: []string{
+				`netlink_pods_runtime_info{endpoint="/run/containerd/containerd.sock",runtime="containerd",version="1.6.20"} 1`,
+				`netlink_pods_cri_requests_total{method="ListPodSandbox"} 3`,
+			},
+		},
+		{
+			name: "no pods", args: []string{"--no-pods"}, path: "/metrics", wantCode: http.StatusOK,
+			notWant: []string{"netlink_pods_"},
+		},
+		{
+			name: "pod labels", args: []string{"--pods.labels"}, path: "/metrics", wantCode: http.StatusOK,
+			want: []string{`netlink_link_creations_total{kind="veth",namespace="",netns="host",pod=""} 2`},
+		},
 		{name: "events", path: "/events", wantCode: http.StatusOK},
 		{
 			name: "events off", args: []string{"--web.events.max-clients=0"},
@@ -144,7 +171,11 @@ func TestHandler(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h, err := newHandler(cfg, fakeSource{}, promslog.NewNopLogger())
+			var podStats collector.PodSource
+			if cfg.pods != nil {
+				podStats = fakePodStats{}
+			}
+			h, err := newHandler(cfg, fakeSource{}, podStats, promslog.NewNopLogger())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -31,6 +31,7 @@ import (
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/netlink-exporter/netlink_exporter/collector"
 	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
 )
 
@@ -66,8 +67,16 @@ func run() int {
 	monCtx, stopMon := context.WithCancel(context.Background())
 	defer stopMon()
 	stopEarly := context.AfterFunc(ctx, stopMon)
+	res, err := newResolver(cfg.pods, logger)
+	if err != nil {
+		logger.Error("Cannot set up the attribution of pods", "err", err)
+		return 1
+	}
 	opts := cfg.monitor
 	opts.Logger = logger.With("component", "netlinkmon")
+	if res != nil {
+		opts.NamespaceAdded = res.Notify
+	}
 	mon, err := netlinkmon.Start(monCtx, opts)
 	stopEarly()
 	if err != nil {
@@ -82,9 +91,14 @@ func run() int {
 	var monErr error
 	monDone := make(chan struct{})
 	go func() { monErr = mon.Wait(); close(monDone) }()
+	resDone := runResolver(monCtx, res, mon)
+	var podStats collector.PodSource
+	if res != nil {
+		podStats = res
+	}
 
 	code := 1
-	handler, err := newHandler(cfg, mon, logger)
+	handler, err := newHandler(cfg, mon, podStats, logger)
 	if err != nil {
 		logger.Error("Cannot set up HTTP handlers", "err", err)
 	} else {
@@ -94,6 +108,7 @@ func run() int {
 
 	stopMon()
 	<-monDone
+	<-resDone
 	if monErr != nil {
 		logger.Error("Netlink monitor failed", "err", monErr)
 		code = 1
