@@ -182,9 +182,25 @@ func (r *Runtime) shims() (shims []int, parents map[int]int) {
 }
 
 // unmountAll unmounts what containerd mounted under the runtime's
-// directory (sandboxes' root filesystems, its own state), deepest first,
-// and the namespaces' bind mounts of sandboxes that were not removed.
+// directory (sandboxes' root filesystems, its own state), and the
+// namespaces' bind mounts of sandboxes that were not removed.
 func (r *Runtime) unmountAll() error {
+	err := UnmountUnder(r.Dir)
+	// containerd unmounts and removes a sandbox's namespace when it stops
+	// the sandbox; one that it could not stop leaves its bind mount.
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.sandboxes {
+		if p != "" && unix.Unmount(p, unix.MNT_DETACH) == nil {
+			_ = os.Remove(p)
+		}
+	}
+	return err
+}
+
+// UnmountUnder unmounts everything mounted under dir, deepest first: what a
+// container runtime whose root and state are in dir left mounted.
+func UnmountUnder(dir string) error {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return fmt.Errorf("testcri: %w", err)
@@ -197,31 +213,15 @@ func (r *Runtime) unmountAll() error {
 		if len(fields) < 5 {
 			continue
 		}
-		p := unescapeMountPoint(fields[4])
-		if strings.HasPrefix(p, r.Dir+"/") {
+		if p := unescapeMountPoint(fields[4]); strings.HasPrefix(p, dir+"/") {
 			points = append(points, p)
 		}
 	}
-	// containerd unmounts and removes a sandbox's namespace when it stops
-	// the sandbox; one that it could not stop leaves its bind mount.
-	var netns []string
-	r.mu.Lock()
-	for _, path := range r.sandboxes {
-		if path != "" {
-			netns = append(netns, path)
-		}
-	}
-	r.mu.Unlock()
 	slices.Sort(points)
 	var errs []error
 	for _, p := range slices.Backward(points) {
 		if err := unix.Unmount(p, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
 			errs = append(errs, fmt.Errorf("testcri: unmount %s: %w", p, err))
-		}
-	}
-	for _, p := range netns {
-		if err := unix.Unmount(p, unix.MNT_DETACH); err == nil {
-			_ = os.Remove(p)
 		}
 	}
 	return errors.Join(errs...)

@@ -23,12 +23,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/netlink-exporter/netlink_exporter/internal/harness"
 )
 
 // DefaultSocket is containerd's default socket, where exporters look for it
@@ -136,7 +137,7 @@ func (r *Runtime) start(ctx context.Context) error {
 	// containerd dies with the test process, even where the test's
 	// cleanup cannot run (a panic, a timeout). Its shims outlive it by
 	// design; only Close removes them.
-	r.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	harness.TerminateWithParent(r.cmd)
 	if err := r.cmd.Start(); err != nil {
 		close(r.exited)
 		return fmt.Errorf("testcri: start containerd: %w", err)
