@@ -23,15 +23,15 @@ import (
 	"time"
 )
 
-// Commands and CNI plugins that Start needs, with their Debian packages.
+// Commands and CNI plugins that Start needs, with where they come from.
 var (
 	commands = map[string]string{
-		"containerd":              "containerd",
-		"containerd-shim-runc-v2": "containerd",
-		"ctr":                     "containerd",
-		"runc":                    "runc",
-		"ip":                      "iproute2",
-		"go":                      "golang",
+		"containerd":              "Debian package containerd",
+		"containerd-shim-runc-v2": "Debian package containerd",
+		"ctr":                     "Debian package containerd",
+		"runc":                    "Debian package runc",
+		"ip":                      "Debian package iproute2",
+		"go":                      "the Go toolchain",
 	}
 	cniPlugins = []string{"bridge", "host-local", "loopback"}
 )
@@ -46,7 +46,7 @@ func Missing() string {
 	}
 	for cmd, pkg := range commands {
 		if _, err := exec.LookPath(cmd); err != nil {
-			missing = append(missing, cmd+" (Debian package "+pkg+")")
+			missing = append(missing, cmd+" ("+pkg+")")
 		}
 	}
 	for _, p := range cniPlugins {
