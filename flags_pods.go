@@ -16,6 +16,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -26,10 +27,10 @@ import (
 
 // podFlags are the flags of the attribution of namespaces to pods.
 type podFlags struct {
-	enabled  *bool
-	endpoint *string
-	resync   *time.Duration
-	labels   *bool
+	enabled   *bool
+	endpoints *[]string
+	resync    *time.Duration
+	labels    *bool
 }
 
 func addPodFlags(app *kingpin.Application) *podFlags {
@@ -37,9 +38,9 @@ func addPodFlags(app *kingpin.Application) *podFlags {
 		enabled: app.Flag("pods",
 			"Attribute network namespaces to Kubernetes pods (netlink_netns_pod_info) by asking the node's container runtime through CRI. Access to a CRI socket is root on the node: --no-pods leaves it alone.").
 			Default("true").Bool(),
-		endpoint: app.Flag("pods.runtime-endpoint",
-			"CRI socket of the container runtime, as a path or a unix:// URL. Empty tries containerd's, CRI-O's and cri-dockerd's default sockets in turn and uses the first that answers; with none, pods are not attributed, and the sockets are tried again every --pods.resync-interval.").
-			Default("").String(),
+		endpoints: app.Flag("pods.runtime-endpoint",
+			"CRI socket of the container runtime, as a path or a unix:// URL. Repeatable: the sockets are tried in turn and the first that answers is used; while none does, pods are not attributed, and the sockets are tried again every --pods.resync-interval. By default: "+strings.Join(pods.DefaultEndpoints(), ", ")+".").
+			PlaceHolder("SOCKET").Strings(),
 		resync: app.Flag("pods.resync-interval",
 			"How often the runtime's pod sandboxes are listed again, besides whenever a new network namespace appears: it forgets removed sandboxes and finds pods whose namespaces were given up on.").
 			Default(model.Duration(pods.DefaultResyncInterval).String()).Duration(),
@@ -54,7 +55,13 @@ func (f *podFlags) options() *pods.Options {
 	if !*f.enabled {
 		return nil
 	}
-	return &pods.Options{Endpoint: *f.endpoint, ResyncInterval: *f.resync}
+	var endpoints []string
+	for _, e := range *f.endpoints {
+		if e != "" {
+			endpoints = append(endpoints, e)
+		}
+	}
+	return &pods.Options{Endpoints: endpoints, ResyncInterval: *f.resync}
 }
 
 // validatePods checks the pod flags' values.
@@ -65,7 +72,7 @@ func (c *config) validatePods() error {
 		}
 		return nil
 	}
-	if e := c.pods.Endpoint; e != "" {
+	for _, e := range c.pods.Endpoints {
 		if _, err := pods.ParseEndpoint(e); err != nil {
 			return fmt.Errorf("--pods.runtime-endpoint: %w", err)
 		}

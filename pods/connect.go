@@ -28,19 +28,19 @@ func (r *Resolver) connect(ctx context.Context, now time.Time) bool {
 	if now.Before(r.connectAt) {
 		return false
 	}
-	sockets := []string{r.socket}
-	if r.socket == "" {
-		sockets = sockets[:0]
+	sockets := r.candidates
+	if !r.explicit {
+		sockets = nil
 		for _, s := range r.candidates {
 			if isSocket(s) {
 				sockets = append(sockets, s)
 			}
 		}
 	}
-	// Probes of the default endpoints count as calls, but not as errors:
-	// a runtime that is not this node's is no failure.
+	// Probes of candidates count as calls, but not as errors: a runtime
+	// that is not this node's is no failure.
 	probeCount := func(method string, err error) {
-		if r.socket == "" {
+		if !r.explicit {
 			err = nil
 		}
 		r.count(method, err)
@@ -68,8 +68,8 @@ func (r *Resolver) connect(ctx context.Context, now time.Time) bool {
 		r.recovered()
 		return true
 	}
-	if r.socket != "" {
-		r.failed("Cannot reach the CRI runtime; pods are not attributed until it answers", r.socket, errors.Join(errs...))
+	if r.explicit {
+		r.failed("Cannot reach the CRI runtime; pods are not attributed until it answers", r.candidates[0], errors.Join(errs...))
 		r.connectAt = time.Now().Add(r.pauseAfterError())
 		return false
 	}

@@ -62,10 +62,13 @@ func defaultRetry() retryPolicy {
 type Options struct {
 	// Logger receives the resolver's logs. Nil discards them.
 	Logger *slog.Logger
-	// Endpoint is the runtime's CRI socket, as a path or a unix:// URL.
-	// Empty tries DefaultEndpoints, and goes on trying them, quietly,
-	// every ResyncInterval until one answers.
-	Endpoint string
+	// Endpoints are CRI sockets, as paths or unix:// URLs, tried in
+	// order: the first that answers is the runtime. None tries
+	// DefaultEndpoints. With more than one, those that are not there are
+	// skipped, and while none answers they are tried again, quietly, every
+	// ResyncInterval. One alone is the runtime: its failures are
+	// counted, logged and retried with backoff.
+	Endpoints []string
 	// ResyncInterval is how often the sandboxes are listed again without
 	// a new namespace: to forget removed sandboxes, and to catch those
 	// whose namespaces stopped being retried.
@@ -92,11 +95,12 @@ type Stats struct {
 // A Resolver attributes network namespaces to pods: see the package
 // documentation.
 type Resolver struct {
-	log    *slog.Logger
-	opts   Options
-	socket string
-	// candidates are the sockets tried without an endpoint.
+	log  *slog.Logger
+	opts Options
+	// candidates are the sockets tried, in order; explicit is set when
+	// there is one alone, which must answer.
 	candidates []string
+	explicit   bool
 	retry      retryPolicy
 	fs         *nsfs
 
@@ -179,12 +183,15 @@ func New(opts Options) (*Resolver, error) {
 			Errors:   map[string]uint64{methodVersion: 0, methodList: 0, methodStatus: 0},
 		},
 	}
-	if opts.Endpoint != "" {
-		socket, err := ParseEndpoint(opts.Endpoint)
-		if err != nil {
-			return nil, err
+	if len(opts.Endpoints) > 0 {
+		r.candidates, r.explicit = nil, len(opts.Endpoints) == 1
+		for _, e := range opts.Endpoints {
+			socket, err := ParseEndpoint(e)
+			if err != nil {
+				return nil, err
+			}
+			r.candidates = append(r.candidates, socket)
 		}
-		r.socket = socket
 	}
 	fs, err := openNSFS()
 	if err != nil {

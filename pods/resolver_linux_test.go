@@ -100,7 +100,10 @@ func startResolver(t *testing.T, opts Options, ns *fakeNamespaces, candidates ..
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.fs, r.retry, r.candidates = ns.fs, fastRetry, candidates
+	r.fs, r.retry = ns.fs, fastRetry
+	if len(candidates) > 0 {
+		r.candidates = candidates
+	}
 	tr.Resolver = r
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -169,7 +172,7 @@ func TestResolverAttributesSandboxes(t *testing.T) {
 	f.add("sb-old", Pod{Namespace: "shop", Name: "web-0", UID: "uid-old"}, webPath, 105)
 	f.sandboxes["sb-old"].item.State = runtimeapi.PodSandboxState_SANDBOX_NOTREADY
 
-	r := startResolver(t, Options{Endpoint: "unix://" + socket}, ns)
+	r := startResolver(t, Options{Endpoints: []string{"unix://" + socket}}, ns)
 	waitFor(t, "the first list is not done", func() bool { return r.Stats().Sandboxes == 6 })
 
 	got, calls := r.attached.snapshot()
@@ -190,7 +193,7 @@ func TestResolverAttributesSandboxes(t *testing.T) {
 func TestResolverNotifiedNamespace(t *testing.T) {
 	f, socket := startFakeRuntime(t)
 	ns := newFakeNamespaces(t)
-	r := startResolver(t, Options{Endpoint: socket}, ns)
+	r := startResolver(t, Options{Endpoints: []string{socket}}, ns)
 	waitLists(t, f, 1)
 
 	// The namespace appears before the runtime lists its sandbox, as CNI
@@ -227,7 +230,7 @@ func TestResolverKnownSandbox(t *testing.T) {
 	pod := Pod{Namespace: "shop", Name: "web-0", UID: "uid-web"}
 	path, ino := ns.add(t, "netns/cni-web")
 	f.add("sb-web", pod, path, 101)
-	r := startResolver(t, Options{Endpoint: socket}, ns)
+	r := startResolver(t, Options{Endpoints: []string{socket}}, ns)
 	waitFor(t, "the first list is not done", func() bool { return r.Stats().Sandboxes == 1 })
 
 	// A namespace that the resolver has already seen the sandbox of is
@@ -247,7 +250,7 @@ func TestResolverDeadNamespace(t *testing.T) {
 	ns := newFakeNamespaces(t)
 	path, ino := ns.add(t, "netns/cni-web")
 	f.add("sb-web", Pod{Namespace: "shop", Name: "web-0", UID: "uid-web"}, path, 101)
-	r := startResolver(t, Options{Endpoint: socket}, ns)
+	r := startResolver(t, Options{Endpoints: []string{socket}}, ns)
 	waitFor(t, "the first list is not done", func() bool { return r.Stats().Attributed == 1 })
 
 	// The sandbox's namespace died; the runtime still lists the sandbox,
@@ -274,7 +277,7 @@ func TestResolverForgetsRemovedSandboxes(t *testing.T) {
 		path, _ := ns.add(t, "netns/"+name)
 		f.add("sb-"+name, Pod{Namespace: "shop", Name: name, UID: "uid-" + name}, path, 1)
 	}
-	r := startResolver(t, Options{Endpoint: socket, ResyncInterval: 5 * time.Millisecond}, ns)
+	r := startResolver(t, Options{Endpoints: []string{socket}, ResyncInterval: 5 * time.Millisecond}, ns)
 	waitFor(t, "the first list is not done", func() bool { return r.Stats().Attributed == 2 })
 	f.remove("sb-b")
 	waitFor(t, "the removed sandbox is still known", func() bool {
@@ -291,7 +294,7 @@ func TestResolverRuntimeErrors(t *testing.T) {
 	f.add("sb-web", pod, path, 101)
 	f.failNext(methodList, 3)
 	f.failNext(methodStatus, 1)
-	r := startResolver(t, Options{Endpoint: socket}, ns)
+	r := startResolver(t, Options{Endpoints: []string{socket}}, ns)
 	waitFor(t, "the sandbox is not attributed after the runtime recovered", func() bool {
 		got, _ := r.attached.snapshot()
 		return got[ino] == pod
@@ -322,7 +325,7 @@ func TestResolverDiscovery(t *testing.T) {
 	t.Cleanup(srv.Stop)
 
 	_, socket := startFakeRuntime(t)
-	r := startResolver(t, Options{}, newFakeNamespaces(t), filepath.Join(dir, "missing.sock"), other, socket)
+	r := startResolver(t, Options{Endpoints: []string{filepath.Join(dir, "missing.sock"), other, socket}}, newFakeNamespaces(t))
 	waitFor(t, "no runtime found", func() bool { return r.Stats().Endpoint != "" })
 	s := r.Stats()
 	if s.Endpoint != socket || s.RuntimeName != "fake" {
@@ -349,7 +352,7 @@ func TestResolverRuntimeStartsLater(t *testing.T) {
 			socket := filepath.Join(t.TempDir(), "cri.sock")
 			opts := Options{ResyncInterval: 5 * time.Millisecond}
 			if tc.explicit {
-				opts.Endpoint = socket
+				opts.Endpoints = []string{socket}
 			}
 			r := startResolver(t, opts, newFakeNamespaces(t), socket)
 			waitFor(t, "the missing runtime is not logged", func() bool { return r.logs.count(tc.level, tc.msg) > 0 })

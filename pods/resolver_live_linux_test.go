@@ -97,7 +97,7 @@ func TestLiveAttribution(t *testing.T) {
 	web, api, agent := running[0], running[1], running[2]
 	webIno, apiIno := testns.Inode(t, web.NetnsPath), testns.Inode(t, api.NetnsPath)
 
-	res, rec := run(t, pods.Options{Endpoint: rt.Socket, ResyncInterval: time.Hour})
+	res, rec := run(t, pods.Options{Endpoints: []string{rt.Socket}, ResyncInterval: time.Hour})
 	testns.WaitFor(t, liveTimeout, func() bool { return res.Stats().Sandboxes == 3 }, "the resolver did not list the sandboxes")
 	want := map[uint64]pods.Pod{webIno: podOf(web), apiIno: podOf(api)}
 	if got := rec.get(); !maps.Equal(got, want) {
