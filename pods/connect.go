@@ -70,12 +70,12 @@ func (r *Resolver) connect(ctx context.Context, now time.Time) bool {
 	}
 	if r.explicit {
 		r.failed("Cannot reach the CRI runtime; pods are not attributed until it answers", r.candidates[0], errors.Join(errs...))
-		r.connectAt = time.Now().Add(r.pauseAfterError())
+		r.connectAt = r.now().Add(r.pauseAfterError())
 		return false
 	}
 	// Without a runtime, there are no pods to name; one that starts later
 	// is found at a later try.
 	r.once(slog.LevelInfo, "No CRI runtime found; pods are not attributed", "endpoints", r.candidates, "err", errors.Join(errs...))
-	r.connectAt = time.Now().Add(r.opts.ResyncInterval)
+	r.connectAt = r.now().Add(r.opts.ResyncInterval)
 	return false
 }

@@ -103,6 +103,8 @@ type Resolver struct {
 	explicit   bool
 	retry      retryPolicy
 	fs         *nsfs
+	// now is time.Now, but for tests.
+	now func() time.Time
 
 	wake chan struct{}
 	// mu guards notified and stats, which other goroutines touch.
@@ -172,6 +174,7 @@ func New(opts Options) (*Resolver, error) {
 		opts:       opts,
 		candidates: DefaultEndpoints(),
 		retry:      defaultRetry(),
+		now:        time.Now,
 		wake:       make(chan struct{}, 1),
 		notified:   make(map[uint64]struct{}),
 		sandboxes:  make(map[string]*sandbox),
@@ -236,7 +239,7 @@ func (r *Resolver) Run(ctx context.Context, attach AttachFunc) {
 		case <-r.wake:
 		case <-timer.C:
 		}
-		next := r.step(ctx, time.Now(), attach)
+		next := r.step(ctx, r.now(), attach)
 		timer.Reset(time.Until(next))
 	}
 }
@@ -252,10 +255,10 @@ func (r *Resolver) step(ctx context.Context, now time.Time, attach AttachFunc) t
 	if r.listDue(now) {
 		if err := r.sync(ctx, attach); err != nil {
 			r.failed("Cannot list the CRI runtime's pod sandboxes; retrying", r.rt.socket, err)
-			r.listAt = time.Now().Add(r.pauseAfterError())
+			r.listAt = r.now().Add(r.pauseAfterError())
 		} else {
 			r.recovered()
-			r.listAt = time.Now().Add(r.opts.ResyncInterval)
+			r.listAt = r.now().Add(r.opts.ResyncInterval)
 		}
 		r.retryLater(now)
 	}
@@ -324,16 +327,15 @@ func (r *Resolver) listDue(now time.Time) bool {
 // list looks for every namespace, so it counts as a try for each.
 func (r *Resolver) retryLater(now time.Time) {
 	for ino, w := range r.wanted {
-		if now.Sub(w.since) >= r.retry.giveUp {
-			delete(r.wanted, ino)
-			continue
-		}
 		pause := r.retry.first
 		for i := 0; i < w.tries && pause < r.retry.max; i++ {
 			pause *= 2
 		}
 		w.next = now.Add(min(pause, r.retry.max))
 		w.tries++
+		if w.next.Sub(w.since) >= r.retry.giveUp {
+			delete(r.wanted, ino)
+		}
 	}
 }
 

@@ -208,19 +208,45 @@ func TestResolverNotifiedNamespace(t *testing.T) {
 		return got[ino] == pod
 	})
 
-	// A namespace that is no pod's is looked for until the resolver
-	// gives up; then nothing makes it list.
-	_, other := ns.add(t, "netns/not-a-pod")
-	r.Notify(other)
-	before := f.count(methodList)
-	time.Sleep(3 * fastRetry.giveUp)
-	settled := f.count(methodList)
-	time.Sleep(3 * fastRetry.giveUp)
-	if after := f.count(methodList); after != settled || settled == before {
-		t.Errorf("lists for a namespace that is no pod's: %d, then %d, then %d; want some, then none", before, settled, after)
-	}
 	if n := f.count(methodStatus); n != 1 {
 		t.Errorf("%d status calls, want 1: one per sandbox", n)
+	}
+}
+
+// TestResolverGivesUp steps a resolver through time by hand: a namespace
+// that no sandbox has is looked for at shrinking intervals until
+// retry.giveUp, then no more.
+func TestResolverGivesUp(t *testing.T) {
+	f, socket := startFakeRuntime(t)
+	ns := newFakeNamespaces(t)
+	r, err := New(Options{Endpoints: []string{socket}, ResyncInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.fs, r.retry = ns.fs, fastRetry
+	t.Cleanup(r.disconnect)
+	clock := time.Unix(1700000000, 0)
+	r.now = func() time.Time { return clock }
+	var got attachments
+	step := func() { r.step(context.Background(), clock, got.attach) }
+
+	step() // connects and lists
+	_, ino := ns.add(t, "netns/not-a-pod")
+	r.Notify(ino)
+	lists := func() int { return f.count(methodList) - 1 }
+	var trace []int
+	for range 2 * int(fastRetry.giveUp/fastRetry.first) {
+		step()
+		trace = append(trace, lists())
+		clock = clock.Add(fastRetry.first)
+	}
+	// A list at once, then at 5, 10, 10, ... ms until 100 ms: the first
+	// retry waits retry.first, the next ones retry.max.
+	if want := 1 + 1 + int((fastRetry.giveUp-fastRetry.first)/fastRetry.max); lists() != want {
+		t.Errorf("%d lists for a namespace that is no pod's, want %d; lists made by each step: %v", lists(), want, trace)
+	}
+	if _, calls := got.snapshot(); calls != 0 {
+		t.Errorf("%d attachments, want none", calls)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
@@ -130,11 +131,19 @@ func (r *Resolver) inspect(ctx context.Context, item *runtimeapi.PodSandbox) (*s
 func (r *Resolver) locate(ref netnsRef) (uint64, string, error) {
 	var errs []error
 	if ref.path != "" {
-		ino, err := r.fs.inode(ref.path)
-		if err == nil {
-			return ino, ref.path, nil
+		files := []string{ref.path}
+		// /var/run is /run on every current distribution, and an
+		// exporter in a container may have only the latter mounted.
+		if rest, ok := strings.CutPrefix(ref.path, "/var/run/"); ok {
+			files = append(files, "/run/"+rest)
 		}
-		errs = append(errs, err)
+		for _, file := range files {
+			ino, err := r.fs.inode(file)
+			if err == nil {
+				return ino, file, nil
+			}
+			errs = append(errs, err)
+		}
 	}
 	if ref.pid > 0 {
 		file := filepath.Join(r.fs.proc, strconv.Itoa(ref.pid), "ns", "net")
