@@ -222,9 +222,16 @@ func TestKubernetesScrapePath(t *testing.T) {
 		if err1 != nil || err2 != nil || timeout > interval {
 			t.Errorf("ServiceMonitor interval %q, scrapeTimeout %q: want durations, the timeout not above the interval", ep.Interval, ep.ScrapeTimeout)
 		}
+		// The exporter's namespace and pod labels name the pod of a
+		// namespace: kept as exposed (TestServiceMonitorLabels shows what
+		// a sample keeps).
+		if !ep.HonorLabels {
+			t.Errorf("ServiceMonitor endpoint %s: honorLabels false, want true", ep.Port)
+		}
 		// A label that changes at every rollout would restart the alert
-		// rules' 1-day baselines and break their offsets.
-		for _, label := range []string{"pod", "container", "endpoint", "service"} {
+		// rules' 1-day baselines and break their offsets; the Operator's
+		// namespace would name the exporter's own on series of no pod.
+		for _, label := range []string{"pod", "namespace", "container", "endpoint", "service"} {
 			if !slices.ContainsFunc(ep.RelabelConfigs, func(rc monitoringv1.RelabelConfig) bool {
 				re, err := regexp.Compile("^(?:" + rc.Regex + ")$")
 				return strings.EqualFold(rc.Action, "labeldrop") && err == nil && re.MatchString(label)

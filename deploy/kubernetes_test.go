@@ -113,10 +113,16 @@ func stripComments(d []byte) []byte {
 // decodes the result strictly.
 func render(t *testing.T) manifests {
 	t.Helper()
+	return renderDir(t, kubeDir)
+}
+
+// renderDir is render of another kustomization, such as an overlay.
+func renderDir(t *testing.T, dir string) manifests {
+	t.Helper()
 	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
-	resMap, err := k.Run(filesys.MakeFsOnDisk(), kubeDir)
+	resMap, err := k.Run(filesys.MakeFsOnDisk(), dir)
 	if err != nil {
-		t.Fatalf("kustomize build %s: %v", kubeDir, err)
+		t.Fatalf("kustomize build %s: %v", dir, err)
 	}
 	var m manifests
 	for _, r := range resMap.Resources() {

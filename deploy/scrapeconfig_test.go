@@ -39,6 +39,7 @@ type scrapeJob struct {
 	JobName        string         `yaml:"job_name"`
 	ScrapeInterval model.Duration `yaml:"scrape_interval"`
 	ScrapeTimeout  model.Duration `yaml:"scrape_timeout"`
+	HonorLabels    bool           `yaml:"honor_labels"`
 	KubernetesSD   []struct {
 		Role       string `yaml:"role"`
 		Namespaces struct {
