@@ -130,17 +130,40 @@ func (h *webhook) find(name, netns string) (*amAlert, []string) {
 	return nil, h.bad
 }
 
-// templateAction matches an action of a Go template.
-var templateAction = regexp.MustCompile(`{{.*?}}`)
+// templateAction matches an action of a Go template; blockStart and
+// blockEnd those that open and close a block.
+var (
+	templateAction = regexp.MustCompile(`{{.*?}}`)
+	blockStart     = regexp.MustCompile(`^{{-?\s*(if|with|range)\b`)
+	blockEnd       = regexp.MustCompile(`^{{-?\s*end\b`)
+)
 
 // renderedFrom returns a regular expression that matches what tmpl renders
-// to, whatever its actions yield.
+// to, whatever its actions yield: at least a character for each action,
+// anything for a block (if, with, range), which may render nothing.
 func renderedFrom(tmpl string) *regexp.Regexp {
-	lits := templateAction.Split(tmpl, -1)
-	for i, l := range lits {
-		lits[i] = regexp.QuoteMeta(l)
+	var b strings.Builder
+	b.WriteString("^")
+	depth, last := 0, 0
+	for _, loc := range templateAction.FindAllStringIndex(tmpl, -1) {
+		if depth == 0 {
+			b.WriteString(regexp.QuoteMeta(tmpl[last:loc[0]]))
+		}
+		switch action := tmpl[loc[0]:loc[1]]; {
+		case blockStart.MatchString(action):
+			if depth == 0 {
+				b.WriteString(".*")
+			}
+			depth++
+		case blockEnd.MatchString(action):
+			depth--
+		case depth == 0:
+			b.WriteString(".+")
+		}
+		last = loc[1]
 	}
-	return regexp.MustCompile(`^` + strings.Join(lits, `.+`) + `$`)
+	b.WriteString(regexp.QuoteMeta(tmpl[last:]) + "$")
+	return regexp.MustCompile(b.String())
 }
 
 // The labels and annotations that each alert of the rules file has, and
