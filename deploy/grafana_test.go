@@ -203,6 +203,8 @@ var parseVars = map[string]string{
 	"__range":         "1h",
 	"instance":        ".+",
 	"netns":           ".+",
+	"k8s_namespace":   ".*",
+	"pod":             ".*",
 }
 
 // checkPromQL writes the queries as recording rules and has promtool parse

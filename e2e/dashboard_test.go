@@ -36,6 +36,7 @@ var labelValues = regexp.MustCompile(`label_values\((.*),\s*(\w+)\)`)
 // A dashboardPanel is what checkDashboard reads of a Grafana panel.
 type dashboardPanel struct {
 	ID      int    `json:"id"`
+	Type    string `json:"type"`
 	Title   string `json:"title"`
 	Targets []struct {
 		RefID string `json:"refId"`
@@ -44,12 +45,20 @@ type dashboardPanel struct {
 	Panels []dashboardPanel `json:"panels"` // of a collapsed row
 }
 
-// checkDashboard checks that the dashboard's variables list the exporter and
-// the namespaces a and b, and that each panel query, with the variables
-// selecting them, returns data. Every panel has data here: the counters
-// and gauges it reads exist from the first scrape, at zero if nothing
-// happened, and the test makes every kind of churn the panels show.
-func checkDashboard(t *testing.T, p *promServer, target, a, b string) {
+// A selection is what a user picks in the dashboard's variables: each
+// variable must list what is picked, and each query return data with it.
+type selection struct {
+	instance string
+	netns    []string
+	// k8sNamespace and pod pick a pod; empty picks all of them (".*").
+	k8sNamespace, pod string
+}
+
+// checkDashboard checks that the dashboard's variables list what sel picks,
+// and that each query of the panels under the rows that checkRow accepts
+// (by title; "" for the panels above the first row) returns data with the
+// variables set to it.
+func checkDashboard(t *testing.T, p *promServer, sel selection, checkRow func(title string) bool) {
 	t.Helper()
 	raw, err := os.ReadFile(dashboardJSON)
 	if err != nil {
@@ -68,13 +77,21 @@ func checkDashboard(t *testing.T, p *promServer, target, a, b string) {
 	if err := json.Unmarshal(raw, &d); err != nil {
 		t.Fatalf("%s: %v", dashboardJSON, err)
 	}
-	// Grafana's values for the variables when a user picks this exporter
-	// and the two namespaces.
+	// Grafana's values for the variables when a user picks sel; its
+	// "All" of the pod variables is ".*".
+	orAll := func(v string) string {
+		if v == "" {
+			return ".*"
+		}
+		return regexp.QuoteMeta(v)
+	}
 	vars := strings.NewReplacer(
 		"$__rate_interval", "1m",
 		"$__range", "5m",
-		"$instance", target,
-		"$netns", a+"|"+b,
+		"$instance", sel.instance,
+		"$netns", strings.Join(sel.netns, "|"),
+		"$k8s_namespace", orAll(sel.k8sNamespace),
+		"$pod", orAll(sel.pod),
 	)
 	eval := func(where, expr string) model.Vector {
 		q := vars.Replace(expr)
@@ -88,7 +105,10 @@ func checkDashboard(t *testing.T, p *promServer, target, a, b string) {
 		return v
 	}
 
-	wantValues := map[string][]string{"instance": {target}, "netns": {a, b}}
+	wantValues := map[string][]string{"instance": {sel.instance}, "netns": sel.netns}
+	if sel.pod != "" {
+		wantValues["k8s_namespace"], wantValues["pod"] = []string{sel.k8sNamespace}, []string{sel.pod}
+	}
 	for _, v := range d.Templating.List {
 		if v.Type != "query" {
 			continue
@@ -117,10 +137,16 @@ func checkDashboard(t *testing.T, p *promServer, target, a, b string) {
 		}
 	}
 
-	var walk func(ps []dashboardPanel)
+	var walk func(ps []dashboardPanel, row string)
 	n := 0
-	walk = func(ps []dashboardPanel) {
+	walk = func(ps []dashboardPanel, row string) {
 		for _, pn := range ps {
+			if pn.Type == "row" {
+				row = pn.Title
+			}
+			if !checkRow(row) {
+				continue
+			}
 			for _, tg := range pn.Targets {
 				where := fmt.Sprintf("panel %d %q target %s", pn.ID, pn.Title, tg.RefID)
 				if len(eval(where, tg.Expr)) == 0 {
@@ -128,9 +154,12 @@ func checkDashboard(t *testing.T, p *promServer, target, a, b string) {
 				}
 				n++
 			}
-			walk(pn.Panels)
+			walk(pn.Panels, row)
 		}
 	}
-	walk(d.Panels)
-	t.Logf("all %d dashboard queries return data", n)
+	walk(d.Panels, "")
+	if n == 0 {
+		t.Error("no dashboard query checked")
+	}
+	t.Logf("all %d dashboard queries checked return data", n)
 }

@@ -26,6 +26,7 @@ import (
 
 	"github.com/netlink-exporter/netlink_exporter/internal/harness"
 	"github.com/netlink-exporter/netlink_exporter/internal/testcri"
+	"github.com/netlink-exporter/netlink_exporter/internal/testns"
 	"github.com/netlink-exporter/netlink_exporter/pods"
 )
 
@@ -175,4 +176,40 @@ func TestE2EPodsNoRuntime(t *testing.T) {
 	if n := strings.Count(e.proc.Output(), "No CRI runtime found"); n != 1 {
 		t.Errorf("logged %d times that no runtime was found, want once:\n%s", n, e.proc.Output())
 	}
+}
+
+// TestE2EPodsDashboard runs pods and a Prometheus that scrapes the
+// exporter, and checks the dashboard's pod variables and the panels of its
+// Pods row: each lists the pod, and each query returns data.
+func TestE2EPodsDashboard(t *testing.T) {
+	t.Parallel()
+	promBin := requireTool(t, "prometheus")
+	rt := testcri.New(t)
+	web := runPod(t, rt, testcri.PodConfig{Name: "web-0", Namespace: "shop"})
+	runPod(t, rt, testcri.PodConfig{Name: "api-0", Namespace: "backend"})
+	e := startExporter(t, append([]string{"--pods.runtime-endpoint=" + rt.Socket}, dirOnly...)...)
+	e.waitMetrics(podTimeout, 10*time.Millisecond, func(m harness.Metrics) error {
+		c := checker{m: m}
+		c.wantPod(web)
+		return c.err()
+	})
+	p := startPrometheus(t, promBin, e.proc.Addr, emptyRules(t))
+	// Churn in the pod's namespace, and two scrapes after it, so that the
+	// rates have samples to go on.
+	testns.IP(t, "-n", netnsOf(web), "link", "add", "br0", "type", "bridge")
+	p.scrapedAfter(time.Now())
+	p.scrapedAfter(time.Now())
+	checkDashboard(t, p, selection{instance: e.proc.Addr, netns: []string{netnsOf(web)}, k8sNamespace: web.Namespace, pod: web.Name},
+		func(row string) bool { return row == "Pods" })
+}
+
+// emptyRules writes a rules file with no rule, for a Prometheus that only
+// scrapes.
+func emptyRules(t *testing.T) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "rules.yml")
+	if err := os.WriteFile(file, []byte("groups: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
 }

@@ -195,7 +195,8 @@ func TestE2EPrometheus(t *testing.T) {
 		}
 		waitFlapNotification(t, p, hook, a)
 	})
-	checkDashboard(t, p, target, a, b)
+	// The Pods row needs pods: TestE2EPodsDashboard checks it.
+	checkDashboard(t, p, selection{instance: target, netns: []string{a, b}}, func(row string) bool { return row != "Pods" })
 }
 
 // flap sets link down and up n times, in one ip -batch in netns.
