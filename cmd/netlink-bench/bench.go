@@ -107,6 +107,7 @@ func (b *bench) run(ctx context.Context) error {
 		{"detail", func(ctx context.Context) error { return b.detail(ctx, bin) }},
 		{"burst", b.burst},
 		{"parallel", b.parallel},
+		{"pods", func(ctx context.Context) error { return b.pods(ctx, bin) }},
 	}
 	if b.cfg.events {
 		stages = append(stages, stage{"events", b.events})

@@ -41,6 +41,9 @@ type config struct {
 	overrun       bool
 	overrunBuffer string
 	detailPods    int
+	pods          int // pods of the pods stage's first step; 0 skips it
+	podsMax       int // pods of its second step; not above pods skips it
+	podProbes     int // probe pods timed at each step
 	events        bool
 	timeout       time.Duration // per wait
 }
@@ -59,7 +62,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
 	fs.StringVar(&c.exporter, "exporter", "", "prebuilt netlink_exporter binary (default: go build the module that holds the working directory)")
 	fs.BoolVar(&c.strict, "strict", false, "make failed performance bars fail the exit code too")
-	fs.BoolVar(&c.quick, "quick", false, "smoke run for CI: 1000 pairs, 3 repeats, 5x100 parallel, 100 namespaces, 50 churn cycles, 100 detail pods")
+	fs.BoolVar(&c.quick, "quick", false, "smoke run for CI: 1000 pairs, 3 repeats, 5x100 parallel, 100 namespaces, 50 churn cycles, 100 detail pods, 20 pod sandboxes with 3 probes and no second step")
 	fs.IntVar(&c.pairs, "pairs", 2000, "veth pairs per burst")
 	fs.IntVar(&c.repeats, "repeats", 3, "burst repetitions")
 	fs.IntVar(&c.parallelNS, "parallel-ns", 20, "namespaces bursting at once")
@@ -74,6 +77,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.overrun, "overrun", true, "also run a burst against a second exporter with a tiny receive buffer")
 	fs.StringVar(&c.overrunBuffer, "overrun-buffer", "4096", "--netlink.receive-buffer-size of the overrun exporter")
 	fs.IntVar(&c.detailPods, "detail-pods", 1000, "pods (a namespace with lo and a veth to a host bridge) of the --links.detail stage; 0 skips it")
+	fs.IntVar(&c.pods, "pods", 110, "pod sandboxes of a real containerd at the pods stage's first step (kubelet's default maximum per node); 0 skips the stage")
+	fs.IntVar(&c.podsMax, "pods-max", 1000, "pod sandboxes at the pods stage's second step, the most this machine runs in a few minutes (each costs a shim process, about 6 MiB); not above -pods skips it")
+	fs.IntVar(&c.podProbes, "pod-probes", 10, "pods started one at a time at each step of the pods stage, timed until their names are on /metrics")
 	fs.BoolVar(&c.events, "events", true, "also measure the exporter's CPU per event with an /events client reading, against none")
 	fs.DurationVar(&c.timeout, "timeout", 60*time.Second, "longest wait for any one condition")
 	if err := fs.Parse(args); err != nil {
@@ -95,6 +101,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			{"parallel-ns", &c.parallelNS, 5}, {"parallel-pairs", &c.parallelPairs, 100},
 			{"scale-ns", &c.scaleNS, 100}, {"churn", &c.churn, 50},
 			{"detail-pods", &c.detailPods, 100},
+			{"pods", &c.pods, 20}, {"pods-max", &c.podsMax, 0}, {"pod-probes", &c.podProbes, 3},
 		} {
 			if !set[q.name] {
 				*q.p = q.v
@@ -121,6 +128,14 @@ func (c config) validate() error {
 		return fmt.Errorf("-churn: must not be negative, got %d", c.churn)
 	case c.detailPods < 0:
 		return fmt.Errorf("-detail-pods: must not be negative, got %d", c.detailPods)
+	case c.pods < 0:
+		return fmt.Errorf("-pods: must not be negative, got %d", c.pods)
+	case c.pods > 0 && c.podProbes < 1:
+		return fmt.Errorf("-pod-probes: must be at least 1, got %d", c.podProbes)
+	case c.pods > 0 && c.podProbes > c.pods:
+		return fmt.Errorf("-pod-probes: must not be above -pods (%d), got %d", c.pods, c.podProbes)
+	case c.podsMax > 2000:
+		return fmt.Errorf("-pods-max: the runtime's network has room for 2,000 pods, got %d", c.podsMax)
 	case c.timeout <= 0:
 		return errors.New("-timeout: must be positive")
 	case c.churnRetain <= 0:
