@@ -96,13 +96,10 @@ func fullSnapshot(tb testing.TB) netlinkmon.Snapshot {
 	}
 }
 
-const fullText = `
-# HELP netlink_events_dropped_total Link events dropped for /events clients that did not keep up; each client is told how many it missed.
-# TYPE netlink_events_dropped_total counter
-netlink_events_dropped_total 40
-# HELP netlink_events_subscribers Clients of the /events stream now connected.
-# TYPE netlink_events_subscribers gauge
-netlink_events_subscribers 2
+// fullNamespaceText is what fullSnapshot's namespaces expose, and
+// fullOtherText the rest: the series of no namespace.
+const (
+	fullNamespaceText = `
 # HELP netlink_link_carrier_changes_total Carrier transitions of links in the namespace, from the kernel's per-link carrier counters.
 # TYPE netlink_link_carrier_changes_total counter
 netlink_link_carrier_changes_total{direction="down",kind="bridge",netns="host"} 0
@@ -149,14 +146,6 @@ netlink_links{kind="device",netns="host",operstate="unknown"} 1
 netlink_links{kind="device",netns="ino-4026532400",operstate="down"} 1
 netlink_links{kind="veth",netns="host",operstate="lowerlayerdown"} 1
 netlink_links{kind="veth",netns="host",operstate="up"} 2
-# HELP netlink_messages_total Netlink messages received on the event socket, by message type.
-# TYPE netlink_messages_total counter
-netlink_messages_total{type="dellink"} 2
-netlink_messages_total{type="newlink"} 17
-netlink_messages_total{type="newnsid"} 1
-# HELP netlink_netns_discoveries_total Network namespaces that began to be watched.
-# TYPE netlink_netns_discoveries_total counter
-netlink_netns_discoveries_total 3
 # HELP netlink_netns_info Information about a watched network namespace, always 1. nsid is empty for the exporter's own namespace, which has no nsid. Dead namespaces have no series.
 # TYPE netlink_netns_info gauge
 netlink_netns_info{inode="4026531840",netns="host",nsid="",source="self"} 1
@@ -169,6 +158,22 @@ netlink_netns_last_event_timestamp_seconds{netns="host"} 1.7000000005e+09
 # TYPE netlink_netns_pod_info gauge
 netlink_netns_pod_info{namespace="kube-system",netns="ino-4026532400",pod="coredns-0",uid="0b9d7a31-uid"} 1
 netlink_netns_pod_info{namespace="shop",netns="cni-1234",pod="web-0",uid="6f1c0e52-uid"} 1
+`
+	fullOtherText = `
+# HELP netlink_events_dropped_total Link events dropped for /events clients that did not keep up; each client is told how many it missed.
+# TYPE netlink_events_dropped_total counter
+netlink_events_dropped_total 40
+# HELP netlink_events_subscribers Clients of the /events stream now connected.
+# TYPE netlink_events_subscribers gauge
+netlink_events_subscribers 2
+# HELP netlink_messages_total Netlink messages received on the event socket, by message type.
+# TYPE netlink_messages_total counter
+netlink_messages_total{type="dellink"} 2
+netlink_messages_total{type="newlink"} 17
+netlink_messages_total{type="newnsid"} 1
+# HELP netlink_netns_discoveries_total Network namespaces that began to be watched.
+# TYPE netlink_netns_discoveries_total counter
+netlink_netns_discoveries_total 3
 # HELP netlink_netns_removals_total Watched network namespaces that died.
 # TYPE netlink_netns_removals_total counter
 netlink_netns_removals_total 1
@@ -180,16 +185,14 @@ netlink_overruns_total 2
 netlink_resyncs_total{reason="nsid"} 1
 netlink_resyncs_total{reason="overrun"} 2
 `
+)
+
+// fullText is what fullSnapshot exposes.
+const fullText = fullNamespaceText + fullOtherText
 
 // podLabelsText is fullText with Options.PodLabels: the per-namespace series
 // have the namespace and pod labels, empty for namespaces of no pod.
 const podLabelsText = `
-# HELP netlink_events_dropped_total Link events dropped for /events clients that did not keep up; each client is told how many it missed.
-# TYPE netlink_events_dropped_total counter
-netlink_events_dropped_total 40
-# HELP netlink_events_subscribers Clients of the /events stream now connected.
-# TYPE netlink_events_subscribers gauge
-netlink_events_subscribers 2
 # HELP netlink_link_carrier_changes_total Carrier transitions of links in the namespace, from the kernel's per-link carrier counters.
 # TYPE netlink_link_carrier_changes_total counter
 netlink_link_carrier_changes_total{direction="down",kind="bridge",namespace="",netns="host",pod=""} 0
@@ -236,14 +239,6 @@ netlink_links{kind="device",namespace="",netns="host",operstate="unknown",pod=""
 netlink_links{kind="device",namespace="kube-system",netns="ino-4026532400",operstate="down",pod="coredns-0"} 1
 netlink_links{kind="veth",namespace="",netns="host",operstate="lowerlayerdown",pod=""} 1
 netlink_links{kind="veth",namespace="",netns="host",operstate="up",pod=""} 2
-# HELP netlink_messages_total Netlink messages received on the event socket, by message type.
-# TYPE netlink_messages_total counter
-netlink_messages_total{type="dellink"} 2
-netlink_messages_total{type="newlink"} 17
-netlink_messages_total{type="newnsid"} 1
-# HELP netlink_netns_discoveries_total Network namespaces that began to be watched.
-# TYPE netlink_netns_discoveries_total counter
-netlink_netns_discoveries_total 3
 # HELP netlink_netns_info Information about a watched network namespace, always 1. nsid is empty for the exporter's own namespace, which has no nsid. Dead namespaces have no series.
 # TYPE netlink_netns_info gauge
 netlink_netns_info{inode="4026531840",namespace="",netns="host",nsid="",pod="",source="self"} 1
@@ -256,17 +251,7 @@ netlink_netns_last_event_timestamp_seconds{namespace="shop",netns="cni-1234",pod
 # TYPE netlink_netns_pod_info gauge
 netlink_netns_pod_info{namespace="kube-system",netns="ino-4026532400",pod="coredns-0",uid="0b9d7a31-uid"} 1
 netlink_netns_pod_info{namespace="shop",netns="cni-1234",pod="web-0",uid="6f1c0e52-uid"} 1
-# HELP netlink_netns_removals_total Watched network namespaces that died.
-# TYPE netlink_netns_removals_total counter
-netlink_netns_removals_total 1
-# HELP netlink_overruns_total Receive-queue overruns (ENOBUFS) of the netlink event socket.
-# TYPE netlink_overruns_total counter
-netlink_overruns_total 2
-# HELP netlink_resyncs_total Full re-reads of link state, by reason.
-# TYPE netlink_resyncs_total counter
-netlink_resyncs_total{reason="nsid"} 1
-netlink_resyncs_total{reason="overrun"} 2
-`
+` + fullOtherText
 
 // emptyText is what a monitor that has seen nothing yet exposes: the
 // unlabelled counters, and the overrun resync series so alerts have one.
