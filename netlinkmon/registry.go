@@ -71,6 +71,8 @@ type registry struct {
 	// found then are not new.
 	counting  bool
 	retention time.Duration
+	// started is when the monitor started; see Snapshot.Started.
+	started time.Time
 	// detail keeps per-link detail; see enableDetail.
 	detail bool
 	// feed publishes what the namespaces count.
@@ -84,7 +86,9 @@ type registry struct {
 	malformed   uint64
 }
 
-func newRegistry(selfInode uint64, retention time.Duration) *registry {
+// newRegistry returns the registry of a monitor that starts now, in the
+// namespace with inode selfInode.
+func newRegistry(selfInode uint64, retention time.Duration, now time.Time) *registry {
 	r := &registry{
 		log:       slog.New(slog.DiscardHandler),
 		byNSID:    make(map[int32]*namespace),
@@ -97,12 +101,13 @@ func newRegistry(selfInode uint64, retention time.Duration) *registry {
 		batch:     1,
 		resyncs:   map[string]uint64{"overrun": 0},
 		retention: retention,
+		started:   now,
 		feed:      NewFeed(),
 	}
 	self := newNamespace(NoNSID)
 	self.feed = r.feed
 	r.self = self
-	r.name(self, selfInode, "host", SourceSelf)
+	r.name(self, selfInode, "host", SourceSelf, now)
 	return r
 }
 
@@ -251,7 +256,7 @@ func (r *registry) identify(nsid int32, inode uint64, base string, src Source, n
 		r.waiting[ns] = struct{}{}
 		return ns
 	}
-	r.name(ns, inode, base, src)
+	r.name(ns, inode, base, src, now)
 	return ns
 }
 
@@ -272,14 +277,14 @@ func (r *registry) nameWaiting(now time.Time) {
 		if held && old.alive && now.Before(ns.want.until) {
 			continue
 		}
-		r.name(ns, ns.inode, ns.want.base, ns.want.src)
+		r.name(ns, ns.inode, ns.want.base, ns.want.src, now)
 		ns.want = nil
 		delete(r.waiting, ns)
 	}
 }
 
-// name gives ns its fixed name and exports it.
-func (r *registry) name(ns *namespace, inode uint64, base string, src Source) {
+// name gives ns its fixed name and exports it: its series begin now.
+func (r *registry) name(ns *namespace, inode uint64, base string, src Source, now time.Time) {
 	ino := "ino-" + strconv.FormatUint(inode, 10)
 	// File names need not be UTF-8; label values must.
 	base = strings.ToValidUTF8(base, "\uFFFD")
@@ -296,6 +301,7 @@ func (r *registry) name(ns *namespace, inode uint64, base string, src Source) {
 		delete(r.byName, base)
 	}
 	ns.name, ns.inode, ns.source, ns.named = base, inode, src, true
+	ns.discovered = now
 	r.byInode[inode] = ns
 	r.byName[base] = ns
 	r.discoveries++

@@ -41,6 +41,7 @@ func (r *registry) counters(now time.Time) Snapshot {
 		Overruns:    r.overruns,
 		Resyncs:     maps.Clone(r.resyncs),
 		Messages:    make(map[string]uint64, numMsgTypes+1),
+		Started:     r.started,
 	}
 	for t, n := range r.messages {
 		if n > 0 {
@@ -80,6 +81,19 @@ func (r *registry) interfaceSnapshot(now time.Time) InterfaceSnapshot {
 	return InterfaceSnapshot{Namespaces: nss}
 }
 
+// began returns when a series of ns that started counting at t began for
+// the monitor's readers: not before the namespace was named, since an
+// unnamed namespace is left out of snapshots. A kind seen while the
+// namespace waited for a name that a dying namespace held must not begin
+// before the scrapes that still saw the dying one's series under that
+// name.
+func (ns *namespace) began(t time.Time) time.Time {
+	if t.Before(ns.discovered) {
+		return ns.discovered
+	}
+	return t
+}
+
 func (ns *namespace) snapshot() Namespace {
 	out := Namespace{
 		Name:      ns.name,
@@ -91,7 +105,9 @@ func (ns *namespace) snapshot() Namespace {
 		Kinds:     make([]KindCounters, 0, len(ns.counters)),
 	}
 	for _, c := range ns.counters {
-		out.Kinds = append(out.Kinds, *c)
+		k := *c
+		k.Created = ns.began(c.Created)
+		out.Kinds = append(out.Kinds, k)
 	}
 	slices.SortFunc(out.Kinds, func(a, b KindCounters) int { return strings.Compare(a.Kind, b.Kind) })
 	// A namespace has links of a few kinds in a few states: a linear

@@ -24,7 +24,7 @@ import (
 const hostIno = 4026531840
 
 func newTestRegistry() *registry {
-	r := newRegistry(hostIno, time.Minute)
+	r := newRegistry(hostIno, time.Minute, t0)
 	r.counting = true
 	return r
 }
@@ -64,10 +64,12 @@ func names(s Snapshot) []string {
 	return out
 }
 
-// kindOf returns the counters of one kind in a snapshot namespace.
+// kindOf returns the counters of one kind in a snapshot namespace, without
+// the time they began, which TestCreated checks.
 func kindOf(ns Namespace, kind string) KindCounters {
 	for _, k := range ns.Kinds {
 		if k.Kind == kind {
+			k.Created = time.Time{}
 			return k
 		}
 	}
@@ -376,7 +378,7 @@ func TestRegistryMoveIntoNewNamespace(t *testing.T) {
 	r.settle()
 	r.identify(2, 200, "bar", SourceDir, t0)
 	bar := mustNS(t, r.counters(t0), "bar")
-	want := []KindCounters{{Kind: "device", Creations: 1}, {Kind: "veth", MovesIn: 1}}
+	want := []KindCounters{{Kind: "device", Created: t0, Creations: 1}, {Kind: "veth", Created: t0, MovesIn: 1}}
 	if diff := cmp.Diff(want, bar.Kinds); diff != "" {
 		t.Errorf("bar counters (-want +got):\n%s", diff)
 	}
@@ -631,7 +633,7 @@ func TestRegistryDue(t *testing.T) {
 		t.Errorf("due(t0) = %d namespaces, next %v; want nsid 3, then t0+1s", len(due), next)
 	}
 	// Before counting starts, namespaces are seeded by the caller.
-	r = newRegistry(hostIno, time.Minute)
+	r = newRegistry(hostIno, time.Minute, t0)
 	if ns := r.add(3, t0); !ns.seedAt.IsZero() {
 		t.Errorf("seedAt = %v while reading the baseline, want zero", ns.seedAt)
 	}
