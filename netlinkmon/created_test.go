@@ -25,6 +25,17 @@ type series struct {
 	netns, of string
 }
 
+// kindsCreated returns the created time of each kind of each namespace of s.
+func kindsCreated(s Snapshot) map[series]time.Time {
+	out := make(map[series]time.Time)
+	for _, ns := range s.Namespaces {
+		for _, k := range ns.Kinds {
+			out[series{ns.Name, k.Kind}] = k.Created
+		}
+	}
+	return out
+}
+
 // TestCreated checks when counters begin, which a scrape serves as their
 // created timestamps: those of a kind in a namespace at the kind's first
 // link or at the namespace's naming, whichever is later, and the global ones
@@ -40,7 +51,7 @@ func TestCreated(t *testing.T) {
 		want map[series]time.Time
 	}{
 		{
-			name: "the host's kinds begin at the baseline dump",
+			name: "the host's kinds begin at their first link",
 			run:  func(r *registry) { r.reconcile(r.self, []link{dev}, at(time.Second)) },
 			want: map[series]time.Time{{"host", "device"}: at(time.Second)},
 		},
@@ -120,16 +131,37 @@ func TestCreated(t *testing.T) {
 			if !s.Started.Equal(t0) {
 				t.Errorf("Started = %v, want the registry's start %v", s.Started, t0)
 			}
-			got := make(map[series]time.Time)
-			for _, ns := range s.Namespaces {
-				for _, k := range ns.Kinds {
-					got[series{ns.Name, k.Kind}] = k.Created
-				}
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := cmp.Diff(tt.want, kindsCreated(s)); diff != "" {
 				t.Errorf("kinds' created times (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestCreatedBaseline checks that the counters of what the monitor found
+// at its start begin when it begins counting, after the baseline: a
+// restarted exporter fails scrapes until then, and a scraper stores a zero
+// only after the series' last sample, which those failures mark stale.
+func TestCreatedBaseline(t *testing.T) {
+	r := newRegistry(hostIno, time.Minute, t0)
+	r.reconcile(r.self, []link{lk(1, "device", ifUp)}, at(time.Second))
+	pod := r.identify(3, 100, "pod", SourceDir, at(time.Second))
+	r.reconcile(pod, []link{lk(1, "device", ifUp), lk(2, "veth", ifUp)}, at(time.Second))
+	r.startCounting(at(2 * time.Second))
+	applyAt(r, 3*time.Second, hostMsgs(hostNew(lk(5, "veth", ifUp))))
+
+	s := r.counters(at(4 * time.Second))
+	if !s.Started.Equal(at(2 * time.Second)) {
+		t.Errorf("Started = %v, want when counting began, %v", s.Started, at(2*time.Second))
+	}
+	want := map[series]time.Time{
+		{"host", "device"}: at(2 * time.Second),
+		{"host", "veth"}:   at(3 * time.Second),
+		{"pod", "device"}:  at(2 * time.Second),
+		{"pod", "veth"}:    at(2 * time.Second),
+	}
+	if diff := cmp.Diff(want, kindsCreated(s)); diff != "" {
+		t.Errorf("kinds' created times (-want +got):\n%s", diff)
 	}
 }
 

@@ -96,8 +96,8 @@ func (ns *namespace) expireFormer(now time.Time, retention time.Duration) {
 }
 
 // interfaces returns the detail of the links present and of those that left
-// less than retention ago, sorted by ifindex.
-func (ns *namespace) interfaces(now time.Time, retention time.Duration) []Interface {
+// less than retention ago, sorted by ifindex. Counting began at started.
+func (ns *namespace) interfaces(now time.Time, retention time.Duration, started time.Time) []Interface {
 	out := make([]Interface, 0, len(ns.links)+len(ns.former))
 	for idx, st := range ns.links {
 		var d linkDetail
@@ -109,7 +109,7 @@ func (ns *namespace) interfaces(now time.Time, retention time.Duration) []Interf
 			Master: ns.masterName(d.master),
 			Up:     st.flags&iffUp != 0, Carrier: st.flags&iffLowerUp != 0,
 			CarrierUp: uint64(st.carrierUp - d.baseUp), CarrierDown: uint64(st.carrierDown - d.baseDown),
-			Created: ns.began(d.seen),
+			Created: ns.began(d.seen, started),
 		})
 	}
 	for idx, d := range ns.former {
@@ -121,7 +121,7 @@ func (ns *namespace) interfaces(now time.Time, retention time.Duration) []Interf
 			Master: ns.masterName(d.master),
 			Up:     d.flags&iffUp != 0, Carrier: d.flags&iffLowerUp != 0,
 			CarrierUp: uint64(d.carrierUp), CarrierDown: uint64(d.carrierDown),
-			Created: ns.began(d.seen), Deleted: d.at,
+			Created: ns.began(d.seen, started), Deleted: d.at,
 		})
 	}
 	slices.SortFunc(out, func(a, b Interface) int { return cmp.Compare(a.Index, b.Index) })

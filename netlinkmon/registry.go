@@ -71,7 +71,7 @@ type registry struct {
 	// found then are not new.
 	counting  bool
 	retention time.Duration
-	// started is when the monitor started; see Snapshot.Started.
+	// started is when counting began; see startCounting.
 	started time.Time
 	// detail keeps per-link detail; see enableDetail.
 	detail bool
@@ -87,7 +87,8 @@ type registry struct {
 }
 
 // newRegistry returns the registry of a monitor that starts now, in the
-// namespace with inode selfInode.
+// namespace with inode selfInode. It reads the baseline until
+// startCounting.
 func newRegistry(selfInode uint64, retention time.Duration, now time.Time) *registry {
 	r := &registry{
 		log:       slog.New(slog.DiscardHandler),
@@ -101,7 +102,6 @@ func newRegistry(selfInode uint64, retention time.Duration, now time.Time) *regi
 		batch:     1,
 		resyncs:   map[string]uint64{"overrun": 0},
 		retention: retention,
-		started:   now,
 		feed:      NewFeed(),
 	}
 	self := newNamespace(NoNSID)
@@ -161,6 +161,15 @@ func (r *registry) apply(msgs []message, now time.Time) (unnamed bool) {
 		}
 	}
 	return unnamed
+}
+
+// startCounting ends the baseline: from now on, links the monitor did not
+// know are creations. Every counter begins at zero now, at the latest, as
+// Snapshot.Started says; those of the baseline's namespaces and kinds begin
+// now too (see began).
+func (r *registry) startCounting(now time.Time) {
+	r.counting = true
+	r.started = now
 }
 
 // nextBatch starts a batch: what dumps of earlier batches found, and no

@@ -55,7 +55,7 @@ func (r *registry) counters(now time.Time) Snapshot {
 		if r.expired(ns, now) {
 			continue
 		}
-		s.Namespaces = append(s.Namespaces, ns.snapshot())
+		s.Namespaces = append(s.Namespaces, ns.snapshot(r.started))
 	}
 	slices.SortFunc(s.Namespaces, func(a, b Namespace) int { return strings.Compare(a.Name, b.Name) })
 	return s
@@ -74,27 +74,35 @@ func (r *registry) interfaceSnapshot(now time.Time) InterfaceSnapshot {
 		}
 		nss = append(nss, NamespaceInterfaces{
 			Name: ns.name, Inode: ns.inode, NSID: ns.nsid, Source: ns.source, Alive: ns.alive,
-			Interfaces: ns.interfaces(now, r.retention),
+			Interfaces: ns.interfaces(now, r.retention, r.started),
 		})
 	}
 	slices.SortFunc(nss, func(a, b NamespaceInterfaces) int { return strings.Compare(a.Name, b.Name) })
 	return InterfaceSnapshot{Namespaces: nss}
 }
 
-// began returns when a series of ns that started counting at t began for
-// the monitor's readers: not before the namespace was named, since an
-// unnamed namespace is left out of snapshots. A kind seen while the
-// namespace waited for a name that a dying namespace held must not begin
-// before the scrapes that still saw the dying one's series under that
+// began returns when a series of ns whose counters started at t began for
+// the monitor's readers, that is the latest of t, of when counting began
+// (started) and of when ns was named.
+//
+// Nothing is counted before started: the baseline's counters begin then.
+// And a scraper that stores a zero at the created time does so only after
+// the series' last sample: a restarted exporter answers 503 until its
+// baseline is read, and the scrapes it fails mark the old process's series
+// stale then. Nor is an unnamed namespace in snapshots: a kind seen while
+// the namespace waited for a name that a dying namespace held must not
+// begin before the scrapes that still saw the dying one's series under that
 // name.
-func (ns *namespace) began(t time.Time) time.Time {
-	if t.Before(ns.discovered) {
-		return ns.discovered
+func (ns *namespace) began(t, started time.Time) time.Time {
+	for _, u := range []time.Time{started, ns.discovered} {
+		if t.Before(u) {
+			t = u
+		}
 	}
 	return t
 }
 
-func (ns *namespace) snapshot() Namespace {
+func (ns *namespace) snapshot(started time.Time) Namespace {
 	out := Namespace{
 		Name:      ns.name,
 		Inode:     ns.inode,
@@ -106,7 +114,7 @@ func (ns *namespace) snapshot() Namespace {
 	}
 	for _, c := range ns.counters {
 		k := *c
-		k.Created = ns.began(c.Created)
+		k.Created = ns.began(c.Created, started)
 		out.Kinds = append(out.Kinds, k)
 	}
 	slices.SortFunc(out.Kinds, func(a, b KindCounters) int { return strings.Compare(a.Kind, b.Kind) })

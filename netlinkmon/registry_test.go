@@ -25,7 +25,7 @@ const hostIno = 4026531840
 
 func newTestRegistry() *registry {
 	r := newRegistry(hostIno, time.Minute, t0)
-	r.counting = true
+	r.startCounting(t0)
 	return r
 }
 
