@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -71,4 +72,36 @@ func requirePrometheus3(t *testing.T, name string) string {
 func forEachPromtool(t *testing.T, f func(t *testing.T, promtool string)) {
 	t.Run("2", func(t *testing.T) { f(t, requireTool(t, "promtool")) })
 	t.Run("3", func(t *testing.T) { f(t, requirePrometheus3(t, "promtool")) })
+}
+
+// prometheus3Module is the module that pins the Prometheus 3 that `make
+// prometheus3` builds.
+const prometheus3Module = "../internal/tools/prometheus/go.mod"
+
+// TestPrometheusVersionsInStep checks that the Prometheus 3 whose promtool
+// and server the tests run is the one whose config and relabel packages
+// these checks use.
+func TestPrometheusVersionsInStep(t *testing.T) {
+	const path = "github.com/prometheus/prometheus"
+	ours, built := requiredVersion(t, "go.mod", path), requiredVersion(t, prometheus3Module, path)
+	if ours == "" || ours != built {
+		t.Errorf("%s %q in go.mod, %q in %s: keep them in step", path, ours, built, prometheus3Module)
+	}
+}
+
+// requiredVersion returns the version of the module path that the go.mod
+// file requires, or "".
+func requiredVersion(t *testing.T, file, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(line), "require "))
+		if len(f) >= 2 && f[0] == path {
+			return f[1]
+		}
+	}
+	return ""
 }
