@@ -16,6 +16,8 @@
 package e2e
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,6 +48,21 @@ type pipeline struct {
 
 // selector returns the PromQL selector of c's series as p has it.
 func (pl *pipeline) selector(c counterCheck) string { return c.selector(pl.labels) }
+
+// withServers returns the pipelines that have a server, and skips t if
+// none has.
+func withServers(t *testing.T, ps []*pipeline) []*pipeline {
+	t.Helper()
+	out := slices.DeleteFunc(slices.Clone(ps), func(pl *pipeline) bool { return pl.p == nil })
+	if len(out) == 0 {
+		var why []string
+		for _, pl := range ps {
+			why = append(why, pl.name+": "+pl.skip)
+		}
+		t.Skip(strings.Join(why, "; "))
+	}
+	return out
+}
 
 // window is the time from t0 to t1.
 func (pl *pipeline) window() time.Duration { return time.Duration(pl.t1-pl.t0) * time.Millisecond }

@@ -127,10 +127,7 @@ func TestE2EPrometheus(t *testing.T) {
 		ams = append(ams, strings.TrimPrefix(am.URL, "http://"))
 	}
 	pipelines := startPipelines(t, target, rules, ams)
-	running := slices.DeleteFunc(slices.Clone(pipelines), func(pl *pipeline) bool { return pl.p == nil })
-	if len(running) == 0 {
-		t.Skip(pipelines[0].skip, "; ", pipelines[1].skip)
-	}
+	running := withServers(t, pipelines)
 
 	a, b := testns.Add(t), testns.Add(t)
 	// Generous timeouts: this test measures no latency, and other tests

@@ -19,7 +19,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"slices"
 	"testing"
 	"time"
 
@@ -54,10 +53,7 @@ func TestE2EPrometheusRestart(t *testing.T) {
 	args := append([]string{"--web.listen-address=" + addr}, dirOnly...)
 	old := startRestartable(t, args)
 	pipelines := startPipelines(t, addr, rulesFile, nil)
-	running := slices.DeleteFunc(slices.Clone(pipelines), func(pl *pipeline) bool { return pl.p == nil })
-	if len(running) == 0 {
-		t.Skip(pipelines[0].skip, "; ", pipelines[1].skip)
-	}
+	running := withServers(t, pipelines)
 
 	ns := testns.Add(t)
 	pairs := func(prefix string, n int) {
