@@ -143,7 +143,7 @@ func TestCreated(t *testing.T) {
 // restarted exporter fails scrapes until then, and a scraper stores a zero
 // only after the series' last sample, which those failures mark stale.
 func TestCreatedBaseline(t *testing.T) {
-	r := newRegistry(hostIno, time.Minute, t0)
+	r := newRegistry(hostIno, time.Minute)
 	r.reconcile(r.self, []link{lk(1, "device", ifUp)}, at(time.Second))
 	pod := r.identify(3, 100, "pod", SourceDir, at(time.Second))
 	r.reconcile(pod, []link{lk(1, "device", ifUp), lk(2, "veth", ifUp)}, at(time.Second))

@@ -94,7 +94,7 @@ func Start(ctx context.Context, opts Options) (*Monitor, error) {
 		log:     opts.Logger,
 		opts:    opts,
 		nsfsDev: nsfsDev,
-		reg:     newRegistry(selfIno, opts.Retention, time.Now()),
+		reg:     newRegistry(selfIno, opts.Retention),
 		done:    make(chan struct{}),
 		failed:  make(map[uint64]time.Time),
 	}

@@ -86,10 +86,9 @@ type registry struct {
 	malformed   uint64
 }
 
-// newRegistry returns the registry of a monitor that starts now, in the
-// namespace with inode selfInode. It reads the baseline until
-// startCounting.
-func newRegistry(selfInode uint64, retention time.Duration, now time.Time) *registry {
+// newRegistry returns the registry of a monitor in the namespace with inode
+// selfInode. It reads the baseline until startCounting.
+func newRegistry(selfInode uint64, retention time.Duration) *registry {
 	r := &registry{
 		log:       slog.New(slog.DiscardHandler),
 		byNSID:    make(map[int32]*namespace),
@@ -107,7 +106,9 @@ func newRegistry(selfInode uint64, retention time.Duration, now time.Time) *regi
 	self := newNamespace(NoNSID)
 	self.feed = r.feed
 	r.self = self
-	r.name(self, selfInode, "host", SourceSelf, now)
+	// Its series begin when counting does, like every series of the
+	// baseline (see began).
+	r.name(self, selfInode, "host", SourceSelf, time.Time{})
 	return r
 }
 

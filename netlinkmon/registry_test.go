@@ -24,7 +24,7 @@ import (
 const hostIno = 4026531840
 
 func newTestRegistry() *registry {
-	r := newRegistry(hostIno, time.Minute, t0)
+	r := newRegistry(hostIno, time.Minute)
 	r.startCounting(t0)
 	return r
 }
@@ -633,7 +633,7 @@ func TestRegistryDue(t *testing.T) {
 		t.Errorf("due(t0) = %d namespaces, next %v; want nsid 3, then t0+1s", len(due), next)
 	}
 	// Before counting starts, namespaces are seeded by the caller.
-	r = newRegistry(hostIno, time.Minute, t0)
+	r = newRegistry(hostIno, time.Minute)
 	if ns := r.add(3, t0); !ns.seedAt.IsZero() {
 		t.Errorf("seedAt = %v while reading the baseline, want zero", ns.seedAt)
 	}
