@@ -48,6 +48,39 @@ test-integration:
 	fi
 	$(MAKE) test
 
+# Prometheus 3 and its promtool, which the end-to-end tests and the rules'
+# unit tests run beside Debian's Prometheus 2. The module
+# internal/tools/prometheus pins the version; the binaries go to a cache
+# directory that git ignores, and are rebuilt only when that module's go.mod
+# or go.sum changes. The first build takes minutes (DEVELOPERS.md). The
+# tests find the binaries in PROMETHEUS3_DIR: set it in the environment to
+# keep them elsewhere. Web UI assets are not built: the API is what the
+# tests use.
+PROMETHEUS3_MODULE := internal/tools/prometheus
+PROMETHEUS3_DIR    ?= $(CURDIR)/.cache/prometheus3
+PROMETHEUS3_BINS   := $(PROMETHEUS3_DIR)/prometheus $(PROMETHEUS3_DIR)/promtool
+export PROMETHEUS3_DIR
+
+.PHONY: prometheus3
+prometheus3: $(PROMETHEUS3_BINS)
+
+# One go build makes both binaries; they are moved into place only once
+# both are whole, so that an interrupted build is not taken as up to date.
+$(PROMETHEUS3_BINS) &: $(PROMETHEUS3_MODULE)/go.mod $(PROMETHEUS3_MODULE)/go.sum
+	@echo ">> building Prometheus 3 and promtool into $(PROMETHEUS3_DIR)"
+	@rm -rf $(PROMETHEUS3_DIR)/.tmp && mkdir -p $(PROMETHEUS3_DIR)/.tmp
+	cd $(PROMETHEUS3_MODULE) && \
+		$(GO) mod download github.com/prometheus/prometheus && \
+		moddir=$$($(GO) list -m -f '{{.Dir}}' github.com/prometheus/prometheus) && \
+		CGO_ENABLED=0 $(GO) build -trimpath \
+			-ldflags "-X $(VERSION_PKG).Version=$$(cat $$moddir/VERSION)" \
+			-o $(PROMETHEUS3_DIR)/.tmp/ \
+			github.com/prometheus/prometheus/cmd/prometheus \
+			github.com/prometheus/prometheus/cmd/promtool
+	mv $(PROMETHEUS3_DIR)/.tmp/prometheus $(PROMETHEUS3_DIR)/.tmp/promtool $(PROMETHEUS3_DIR)/
+	@rmdir $(PROMETHEUS3_DIR)/.tmp
+	$(PROMETHEUS3_DIR)/prometheus --version
+
 # Benchmarks against a live kernel (see cmd/netlink-bench); needs root.
 .PHONY: bench
 bench:
@@ -64,7 +97,9 @@ vet: common-vet
 .PHONY: deps
 deps: common-deps
 	cd $(DEPLOY_DIR) && $(GO) mod download
+	cd $(PROMETHEUS3_MODULE) && $(GO) mod download
 
 .PHONY: unused
 unused: common-unused
 	cd $(DEPLOY_DIR) && $(GO) mod tidy -diff
+	cd $(PROMETHEUS3_MODULE) && $(GO) mod tidy -diff

@@ -14,12 +14,16 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/promslog"
 
 	"github.com/netlink-exporter/netlink_exporter/collector"
@@ -29,14 +33,18 @@ import (
 
 type fakeSource struct{}
 
+// fakeStart is when fakeSource's counters began.
+var fakeStart = time.Unix(1700000000, 0)
+
 func (fakeSource) Snapshot() netlinkmon.Snapshot {
 	return netlinkmon.Snapshot{
 		Namespaces: []netlinkmon.Namespace{{
 			Name: "host", Inode: 4026531840, NSID: netlinkmon.NoNSID, Source: netlinkmon.SourceSelf, Alive: true,
-			Kinds: []netlinkmon.KindCounters{{Kind: "veth", Creations: 2}},
+			Kinds: []netlinkmon.KindCounters{{Kind: "veth", Created: fakeStart, Creations: 2}},
 			Links: []netlinkmon.LinkCount{{Kind: "veth", OperState: "up", Count: 2}},
 		}},
 		Discoveries: 1,
+		Started:     fakeStart,
 	}
 }
 
@@ -194,5 +202,87 @@ func TestHandler(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The Accept headers of the scrapers the exporter serves.
+const (
+	// Prometheus 2.42, which parses an OpenMetrics _created line as a
+	// series of its own.
+	acceptPrometheus2 = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75," +
+		"text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+	// Prometheus 3 without created-timestamp-zero-ingestion, which does
+	// the same.
+	acceptPrometheus3 = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6," +
+		"application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4," +
+		"text/plain;version=0.0.4;q=0.3,*/*;q=0.2"
+	// Prometheus 3 with created-timestamp-zero-ingestion.
+	acceptPrometheus3CT = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7," +
+		"application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6," +
+		"application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4," +
+		"text/plain;version=0.0.4;q=0.3,*/*;q=0.2"
+)
+
+// TestHandlerCreatedTimestamps checks where the counters' created
+// timestamps go: into the protobuf format, which Prometheus 3 asks for when
+// it ingests them, and into no text format as _created lines, which the
+// Prometheus versions that do not ingest them would store as extra series.
+func TestHandlerCreatedTimestamps(t *testing.T) {
+	cfg, err := parseFlags(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := newHandler(cfg, fakeSource{}, nil, promslog.NewNopLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := func(accept string) *http.Response {
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		req.Header.Set("Accept", accept)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Result()
+	}
+
+	for _, accept := range []string{"", acceptPrometheus2, acceptPrometheus3, "application/openmetrics-text;version=1.0.0"} {
+		resp := serve(accept)
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `netlink_link_creations_total{kind="veth",netns="host"} 2`) {
+			t.Errorf("Accept %q: %d, %s; want the counters", accept, resp.StatusCode, body)
+		}
+		if strings.Contains(string(body), "_created") {
+			t.Errorf("Accept %q: %s: the body has _created lines", accept, resp.Header.Get("Content-Type"))
+		}
+	}
+
+	resp := serve(acceptPrometheus3CT)
+	format := expfmt.ResponseFormat(resp.Header)
+	if format.FormatType() != expfmt.TypeProtoDelim {
+		t.Fatalf("Accept of Prometheus 3 with created timestamps: Content-Type %q, want protobuf", resp.Header.Get("Content-Type"))
+	}
+	dec := expfmt.NewDecoder(resp.Body, format)
+	want := map[string]bool{"netlink_link_creations_total": true, "netlink_netns_discoveries_total": true}
+	for {
+		var mf dto.MetricFamily
+		err := dec.Decode(&mf)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !want[mf.GetName()] {
+			continue
+		}
+		delete(want, mf.GetName())
+		if ct := mf.GetMetric()[0].GetCounter().GetCreatedTimestamp(); !ct.AsTime().Equal(fakeStart) {
+			t.Errorf("%s: created timestamp %v, want %v", mf.GetName(), ct.AsTime(), fakeStart)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("no %v in the protobuf answer", want)
 	}
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
 )
@@ -75,7 +76,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector.
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	s := c.src.Snapshot()
-	e := emitter{ch: ch, descs: c.descs, pods: c.pods}
+	e := emitter{ch: ch, descs: c.descs, pods: c.pods, started: s.Started}
 
 	p := make(pairs, 8*len(s.Namespaces))
 	e.kindCounters(sortedKinds(s.Namespaces), p)
@@ -111,12 +112,17 @@ type emitter struct {
 	descs nsDescs
 	// pods adds the namespace and pod labels to per-namespace series.
 	pods bool
+	// started is when the counters that counter emits began: their
+	// created timestamp, or none if zero.
+	started time.Time
 }
 
-// A kindRef is the counters of one kind in one namespace.
+// A kindRef is the counters of one kind in one namespace, with their
+// created timestamp, which every series of the kind shares.
 type kindRef struct {
-	netns string
-	pod   netlinkmon.Pod
+	netns   string
+	pod     netlinkmon.Pod
+	created *timestamppb.Timestamp
 	*netlinkmon.KindCounters
 }
 
@@ -135,7 +141,8 @@ func sortedKinds(nss []netlinkmon.Namespace) []kindRef {
 	refs := make([]kindRef, 0, n)
 	for i := range nss {
 		for j := range nss[i].Kinds {
-			refs = append(refs, kindRef{nss[i].Name, nss[i].Pod, &nss[i].Kinds[j]})
+			k := &nss[i].Kinds[j]
+			refs = append(refs, kindRef{nss[i].Name, nss[i].Pod, createdAt(k.Created), k})
 		}
 	}
 	slices.SortFunc(refs, func(a, b kindRef) int {
@@ -157,8 +164,13 @@ var flagBitsByName = func() []int {
 }()
 
 // kindCounters emits the per-kind families, each in label order (see
-// sortedKinds), with label pairs shared between the series of a namespace
-// and kind.
+// sortedKinds), with label pairs and a created timestamp shared between the
+// series of a namespace and kind.
+//
+// Moves and flag changes have a series only once they count something, but
+// they too were zero since their kind's counters began: their created
+// timestamp is the kind's, so that Prometheus counts their first value as
+// an increase from zero.
 func (e emitter) kindCounters(refs []kindRef, p pairs) {
 	base := make([][]*dto.LabelPair, len(refs))
 	for i, r := range refs {
@@ -169,30 +181,30 @@ func (e emitter) kindCounters(refs []kindRef, p pairs) {
 		return append(first, base[i]...)
 	}
 	for i, r := range refs {
-		e.counterPairs(e.descs.linkCreations, r.Creations, base[i])
+		e.counterPairs(e.descs.linkCreations, r.Creations, r.created, base[i])
 	}
 	for i, r := range refs {
-		e.counterPairs(e.descs.linkDeletions, r.Deletions, base[i])
+		e.counterPairs(e.descs.linkDeletions, r.Deletions, r.created, base[i])
 	}
 	// Moves only where the kind has moved at all: most links never do,
 	// and a loopback's two zero series in every namespace add up.
 	in, out := p.get("direction", "in"), p.get("direction", "out")
 	for i, r := range refs {
 		if r.MovesIn+r.MovesOut != 0 {
-			e.counterPairs(e.descs.linkMoves, r.MovesIn, with(i, in))
+			e.counterPairs(e.descs.linkMoves, r.MovesIn, r.created, with(i, in))
 		}
 	}
 	for i, r := range refs {
 		if r.MovesIn+r.MovesOut != 0 {
-			e.counterPairs(e.descs.linkMoves, r.MovesOut, with(i, out))
+			e.counterPairs(e.descs.linkMoves, r.MovesOut, r.created, with(i, out))
 		}
 	}
 	down, up := p.get("direction", "down"), p.get("direction", "up")
 	for i, r := range refs {
-		e.counterPairs(e.descs.linkCarrierChanges, r.CarrierDown, with(i, down))
+		e.counterPairs(e.descs.linkCarrierChanges, r.CarrierDown, r.created, with(i, down))
 	}
 	for i, r := range refs {
-		e.counterPairs(e.descs.linkCarrierChanges, r.CarrierUp, with(i, up))
+		e.counterPairs(e.descs.linkCarrierChanges, r.CarrierUp, r.created, with(i, up))
 	}
 	// Only flags that changed: every flag, change and kind in every
 	// namespace would be 38 series per kind, nearly all zero.
@@ -201,7 +213,7 @@ func (e emitter) kindCounters(refs []kindRef, p pairs) {
 		flag := p.get("flag", netlinkmon.FlagName(bit))
 		for i, r := range refs {
 			if n := r.FlagsCleared[bit]; n != 0 {
-				e.counterPairs(e.descs.linkFlagChanges, n, with(i, cleared, flag))
+				e.counterPairs(e.descs.linkFlagChanges, n, r.created, with(i, cleared, flag))
 			}
 		}
 	}
@@ -209,7 +221,7 @@ func (e emitter) kindCounters(refs []kindRef, p pairs) {
 		flag := p.get("flag", netlinkmon.FlagName(bit))
 		for i, r := range refs {
 			if n := r.FlagsSet[bit]; n != 0 {
-				e.counterPairs(e.descs.linkFlagChanges, n, with(i, set, flag))
+				e.counterPairs(e.descs.linkFlagChanges, n, r.created, with(i, set, flag))
 			}
 		}
 	}
@@ -279,12 +291,21 @@ func unixSeconds(t time.Time) float64 {
 	return float64(t.Unix()) + float64(t.Nanosecond())/1e9
 }
 
+// counter emits a counter of no namespace, created at e.started.
 func (e emitter) counter(d *prometheus.Desc, v uint64, labels ...string) {
-	e.send(d, prometheus.CounterValue, float64(v), labels)
+	if e.started.IsZero() {
+		e.send(d, prometheus.CounterValue, float64(v), labels)
+		return
+	}
+	m, err := prometheus.NewConstMetricWithCreatedTimestamp(d, prometheus.CounterValue, float64(v), e.started, labels...)
+	if err != nil {
+		m = prometheus.NewInvalidMetric(d, err)
+	}
+	e.ch <- m
 }
 
-func (e emitter) counterPairs(d *prometheus.Desc, v uint64, labels []*dto.LabelPair) {
-	e.ch <- &sample{desc: d, value: float64(v), labels: labels}
+func (e emitter) counterPairs(d *prometheus.Desc, v uint64, created *timestamppb.Timestamp, labels []*dto.LabelPair) {
+	e.ch <- &sample{desc: d, value: float64(v), created: created, labels: labels}
 }
 
 func (e emitter) gaugePairs(d *prometheus.Desc, v float64, labels []*dto.LabelPair) {

@@ -29,18 +29,21 @@ import (
 // and a loopback.
 func scaleSnapshot(b *testing.B) netlinkmon.Snapshot {
 	up := flagBit(b, "up")
+	started := time.Unix(1700000000, 0)
 	snap := netlinkmon.Snapshot{
 		Discoveries: 1000,
 		Resyncs:     map[string]uint64{"overrun": 1},
 		Messages:    map[string]uint64{"newlink": 40000, "dellink": 10000, "newnsid": 1000},
+		Started:     started,
 	}
 	for i := range 1000 {
-		veth := netlinkmon.KindCounters{Kind: "veth", Creations: 10, CarrierUp: 10}
+		created := started.Add(time.Duration(i) * time.Second)
+		veth := netlinkmon.KindCounters{Kind: "veth", Created: created, Creations: 10, CarrierUp: 10}
 		veth.FlagsSet[up] = 10
 		snap.Namespaces = append(snap.Namespaces, netlinkmon.Namespace{
 			Name: fmt.Sprintf("cni-%08x", i), Inode: 4026532000 + uint64(i), NSID: int32(i),
 			Source: netlinkmon.SourceDir, Alive: true, LastEvent: time.Unix(1700000000, 0),
-			Kinds: []netlinkmon.KindCounters{{Kind: "device"}, veth},
+			Kinds: []netlinkmon.KindCounters{{Kind: "device", Created: created}, veth},
 			Links: []netlinkmon.LinkCount{
 				{Kind: "device", OperState: "unknown", Count: 1},
 				{Kind: "veth", OperState: "up", Count: 10},

@@ -46,14 +46,21 @@ func flagBit(tb testing.TB, name string) int {
 	return -1
 }
 
+// started is when the monitor of fullSnapshot started.
+var started = time.Unix(1699990000, 125e6)
+
+// fullSnapshot has counters of every family, each kind with the time its
+// counters began, except the device kind of ino-4026532400, whose time is
+// unknown.
 func fullSnapshot(tb testing.TB) netlinkmon.Snapshot {
-	veth := netlinkmon.KindCounters{Kind: "veth", Creations: 4, Deletions: 1, MovesIn: 0, MovesOut: 2, CarrierUp: 3, CarrierDown: 1}
+	veth := netlinkmon.KindCounters{Kind: "veth", Created: started.Add(time.Minute),
+		Creations: 4, Deletions: 1, MovesIn: 0, MovesOut: 2, CarrierUp: 3, CarrierDown: 1}
 	veth.FlagsSet[flagBit(tb, "up")] = 4
 	veth.FlagsCleared[flagBit(tb, "up")] = 1
 	veth.FlagsSet[flagBit(tb, "lower_up")] = 3
-	bridge := netlinkmon.KindCounters{Kind: "bridge", Creations: 1}
+	bridge := netlinkmon.KindCounters{Kind: "bridge", Created: started.Add(2 * time.Minute), Creations: 1}
 	bridge.FlagsSet[flagBit(tb, "promisc")] = 2
-	deadVeth := netlinkmon.KindCounters{Kind: "veth", Creations: 1, Deletions: 1, MovesIn: 1}
+	deadVeth := netlinkmon.KindCounters{Kind: "veth", Created: started.Add(time.Hour), Creations: 1, Deletions: 1, MovesIn: 1}
 	deadVeth.FlagsCleared[flagBit(tb, "running")] = 1
 
 	return netlinkmon.Snapshot{
@@ -68,7 +75,7 @@ func fullSnapshot(tb testing.TB) netlinkmon.Snapshot {
 			{
 				Name: "host", Inode: 4026531840, NSID: netlinkmon.NoNSID, Source: netlinkmon.SourceSelf,
 				Alive: true, LastEvent: time.Unix(1700000000, 500e6),
-				Kinds: []netlinkmon.KindCounters{bridge, {Kind: "device"}, veth},
+				Kinds: []netlinkmon.KindCounters{bridge, {Kind: "device", Created: started}, veth},
 				Links: []netlinkmon.LinkCount{
 					{Kind: "bridge", OperState: "up", Count: 1},
 					{Kind: "device", OperState: "unknown", Count: 1},
@@ -93,6 +100,7 @@ func fullSnapshot(tb testing.TB) netlinkmon.Snapshot {
 
 		EventSubscribers: 2,
 		EventsDropped:    40,
+		Started:          started,
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
 )
@@ -223,11 +224,13 @@ func emitInterfaces(e emitter, refs []ifaceRef, p pairs) {
 	for k, r := range refs {
 		e.gaugePairs(interfaceCarrierDesc, boolValue(r.Carrier), sets[k].base)
 	}
+	created := make([]*timestamppb.Timestamp, len(refs))
 	for k, r := range refs {
-		e.counterPairs(interfaceCarrierChangesDesc, r.CarrierDown, sets[k].down)
+		created[k] = createdAt(r.Created)
+		e.counterPairs(interfaceCarrierChangesDesc, r.CarrierDown, created[k], sets[k].down)
 	}
 	for k, r := range refs {
-		e.counterPairs(interfaceCarrierChangesDesc, r.CarrierUp, sets[k].up)
+		e.counterPairs(interfaceCarrierChangesDesc, r.CarrierUp, created[k], sets[k].up)
 	}
 	for k, r := range refs {
 		if !r.Deleted.IsZero() {

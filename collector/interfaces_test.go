@@ -47,7 +47,8 @@ func detailSnapshot() netlinkmon.InterfaceSnapshot {
 			Interfaces: []netlinkmon.Interface{
 				{Index: 1, Name: "lo", Kind: "device", OperState: "unknown", Up: true, Carrier: true},
 				{Index: 2, Name: "br0", Kind: "bridge", OperState: "up", Up: true, Carrier: true},
-				{Index: 3, Name: "eth0", Kind: "veth", OperState: "up", Master: "br0", Up: true, Carrier: true, CarrierUp: 2, CarrierDown: 1},
+				{Index: 3, Name: "eth0", Kind: "veth", OperState: "up", Master: "br0", Up: true, Carrier: true, CarrierUp: 2, CarrierDown: 1,
+					Created: time.Unix(1700000050, 0)},
 			},
 		},
 		{

@@ -62,7 +62,7 @@ func (c *podsCollector) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector.
 func (c *podsCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.src.Stats()
-	e := emitter{ch: ch}
+	e := emitter{ch: ch, started: s.Started}
 	if s.Endpoint != "" {
 		e.send(podsRuntimeInfoDesc, prometheus.GaugeValue, 1, []string{s.Endpoint, s.RuntimeName, s.RuntimeVersion})
 	}

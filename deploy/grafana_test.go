@@ -236,9 +236,12 @@ func checkPromQL(t *testing.T, promtool string, qs []dashboardQuery) error {
 }
 
 // TestDashboardQueriesParse checks every PromQL expression of the dashboard,
-// its variables filled in, with Prometheus's parser.
+// its variables filled in, with the parser of each Prometheus version.
 func TestDashboardQueriesParse(t *testing.T) {
-	promtool := requireTool(t, "promtool")
+	forEachPromtool(t, checkDashboardParses)
+}
+
+func checkDashboardParses(t *testing.T, promtool string) {
 	qs, err := dashboardQueries(loadDashboard(t))
 	if err != nil {
 		t.Fatal(err)
@@ -261,7 +264,10 @@ func TestDashboardQueriesParse(t *testing.T) {
 // TestCheckPromQLRejects shows that the parse check fails on what it must
 // reject, so that its passing means something.
 func TestCheckPromQLRejects(t *testing.T) {
-	promtool := requireTool(t, "promtool")
+	forEachPromtool(t, checkPromQLRejects)
+}
+
+func checkPromQLRejects(t *testing.T, promtool string) {
 	tests := []struct {
 		name, expr string
 		ok         bool

@@ -114,15 +114,16 @@ func (h *webhook) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// find returns the first alert named name with the label netns that
-// arrived firing in a firing notification, and what was not understood.
-func (h *webhook) find(name, netns string) (*amAlert, []string) {
+// find returns the first alert named name with the label netns, from the
+// Prometheus whose external label prometheus is server, that arrived firing
+// in a firing notification, and what was not understood.
+func (h *webhook) find(name, netns, server string) (*amAlert, []string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, n := range h.got {
 		for _, a := range n.Alerts {
-			if n.Status == "firing" && a.Status == "firing" &&
-				a.Labels["alertname"] == name && a.Labels["netns"] == netns {
+			if n.Status == "firing" && a.Status == "firing" && a.Labels["alertname"] == name &&
+				a.Labels["netns"] == netns && a.Labels["prometheus"] == server {
 				return &a, h.bad
 			}
 		}
@@ -174,9 +175,10 @@ var (
 )
 
 // waitFlapNotification waits until hook receives the flap alert firing for
-// netns, and checks that it carries the rule's severity and its annotations
+// netns from the Prometheus p, whose external label prometheus is server,
+// and checks that it carries the rule's severity and its annotations
 // rendered for that namespace.
-func waitFlapNotification(t *testing.T, p *promServer, hook *webhook, netns string) {
+func waitFlapNotification(t *testing.T, p *promServer, hook *webhook, netns, server string) {
 	t.Helper()
 	rule, loaded, err := p.AlertRule(t.Context(), flapGroup, flapAlert)
 	if err != nil {
@@ -190,7 +192,7 @@ func waitFlapNotification(t *testing.T, p *promServer, hook *webhook, netns stri
 	var got *amAlert
 	for {
 		var bad []string
-		got, bad = hook.find(flapAlert, netns)
+		got, bad = hook.find(flapAlert, netns, server)
 		if len(bad) > 0 {
 			t.Fatalf("the webhook got requests that are not notifications: %q", bad)
 		}

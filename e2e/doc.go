@@ -15,12 +15,15 @@
 // it over HTTP, as Prometheus, a person with curl and a systemd unit would:
 // counts on /metrics after real link churn, the /events stream, TLS and
 // basic auth, startup errors, the systemd sandbox, and the alert rules and
-// dashboard against Debian's Prometheus and Alertmanager.
+// dashboard against Debian's Prometheus 2 and Alertmanager, Prometheus 3,
+// and Prometheus 3 in agent mode forwarding to a central Prometheus.
 //
 // TestMain builds the exporter once, with go build at the root of the
 // module. The tests are Linux-only; most need root to make namespaces and
 // skip without it. Tests that need a tool that is not installed
-// (prometheus, prometheus-alertmanager, strace, systemd-analyze) skip, but
-// fail where CI=true: .ci/run installs them. internal/harness starts and
-// stops the processes; the tests add t.Fatal and t.Cleanup.
+// (prometheus, prometheus-alertmanager, strace, systemd-analyze, and
+// Prometheus 3, which `make prometheus3` builds into $PROMETHEUS3_DIR or
+// .cache/prometheus3) skip, but fail where CI=true: .ci/run installs or
+// builds them. internal/harness starts and stops the processes; the tests
+// add t.Fatal and t.Cleanup.
 package e2e

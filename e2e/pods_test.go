@@ -193,12 +193,12 @@ func TestE2EPodsDashboard(t *testing.T) {
 		c.wantPod(web)
 		return c.err()
 	})
-	p := startPrometheus(t, promBin, e.proc.Addr, emptyRules(t))
+	p := startPrometheus(t, promBin, promOptions{name: "pods", target: e.proc.Addr, rulesFile: emptyRules(t)})
 	// Churn in the pod's namespace, and two scrapes after it, so that the
 	// rates have samples to go on.
 	testns.IP(t, "-n", netnsOf(web), "link", "add", "br0", "type", "bridge")
-	p.scrapedAfter(time.Now())
-	p.scrapedAfter(time.Now())
+	p.scrapedAfter(t, time.Now())
+	p.scrapedAfter(t, time.Now())
 	checkDashboard(t, p, selection{instance: e.proc.Addr, netns: []string{netnsOf(web)}, k8sNamespace: web.Namespace, pod: web.Name},
 		func(row string) bool { return row == "Pods" })
 }

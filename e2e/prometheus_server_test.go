@@ -29,11 +29,13 @@ import (
 	"github.com/netlink-exporter/netlink_exporter/internal/harness"
 )
 
-// A promServer is a server of the Prometheus project that a test runs: the
-// Prometheus server, scraping the exporter every second, or an Alertmanager.
+// A promServer is a server of the Prometheus project that a test runs: a
+// Prometheus server, scraping the exporter every second, or receiving what
+// an agent forwards; or an Alertmanager.
 type promServer struct {
 	*harness.Server
-	t *testing.T
+	// job is the exporter's scrape job in the server's data.
+	job string
 }
 
 // How long a server may take to be ready, and to exit on SIGTERM.
@@ -45,42 +47,85 @@ const (
 // promJob is the scrape job of the exporter.
 const promJob = "netlink_exporter"
 
-// startPrometheus starts bin on a free port of 127.0.0.1, scraping target
-// and evaluating the rules in rulesFile every second, and sending alerts to
-// the alertmanagers (host:port), and waits until it is ready. Cleanup stops
-// it.
-func startPrometheus(t *testing.T, bin, target, rulesFile string, alertmanagers ...string) *promServer {
+// promOptions say how startPrometheus runs a Prometheus server.
+type promOptions struct {
+	// name is the server's external label prometheus, which it adds to
+	// the alerts it sends, so that the Alertmanager tells them apart from
+	// other servers'.
+	name string
+	// target, if not empty, is scraped every second as job promJob.
+	target string
+	// job is the exporter's scrape job where the server does not scrape
+	// it itself: the agent's.
+	job string
+	// rulesFile is evaluated every second.
+	rulesFile string
+	// alertmanagers (host:port) receive the alerts.
+	alertmanagers []string
+	// flags are added to the command line: features, the remote-write
+	// receiver.
+	flags []string
+}
+
+// startPrometheus starts the Prometheus server bin on a free port of
+// 127.0.0.1 as o says, and waits until it is ready. Cleanup stops it.
+func startPrometheus(t *testing.T, bin string, o promOptions) *promServer {
 	t.Helper()
 	dir := t.TempDir()
 	config := fmt.Sprintf(`global:
   scrape_interval: 1s
   scrape_timeout: 1s
   evaluation_interval: 1s
+  external_labels:
+    prometheus: %q
 rule_files: [%q]
-scrape_configs:
+`, o.name, o.rulesFile)
+	job := o.job
+	if o.target != "" {
+		job = promJob
+		config += fmt.Sprintf(`scrape_configs:
   - job_name: %s
     static_configs:
       - targets: [%q]
-`, rulesFile, promJob, target)
-	if len(alertmanagers) > 0 {
+`, promJob, o.target)
+	}
+	if len(o.alertmanagers) > 0 {
 		config += "alerting:\n  alertmanagers:\n"
 	}
-	for _, am := range alertmanagers {
+	for _, am := range o.alertmanagers {
 		config += fmt.Sprintf("    - static_configs:\n        - targets: [%q]\n", am)
 	}
 	configFile := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(configFile, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return startServer(t, "prometheus", bin, func(addr string, attempt int) []string {
-		return []string{
+	p := startServer(t, "prometheus "+o.name, bin, func(addr string, attempt int) []string {
+		return append([]string{
 			"--config.file=" + configFile,
 			"--storage.tsdb.path=" + filepath.Join(dir, fmt.Sprintf("data%d", attempt)),
 			"--web.listen-address=" + addr,
 			// Debian's defaults point to /etc/prometheus, which may not exist.
 			"--web.console.templates=" + dir,
 			"--web.console.libraries=" + dir,
-			"--log.level=warn"}
+			"--log.level=warn"}, o.flags...)
+	})
+	p.job = job
+	return p
+}
+
+// startAgent starts bin in agent mode on a free port of 127.0.0.1, with
+// the configuration configFile and flags, and waits until it is ready.
+// Cleanup stops it.
+func startAgent(t *testing.T, bin, configFile string, flags ...string) *promServer {
+	t.Helper()
+	dir := t.TempDir()
+	return startServer(t, "prometheus agent", bin, func(addr string, attempt int) []string {
+		return append([]string{
+			"--agent",
+			"--config.file=" + configFile,
+			"--storage.agent.path=" + filepath.Join(dir, fmt.Sprintf("data%d", attempt)),
+			"--web.listen-address=" + addr,
+			"--log.level=warn"}, flags...)
 	})
 }
 
@@ -103,36 +148,37 @@ func startServer(t *testing.T, name, bin string, args func(addr string, attempt 
 			t.Logf("%s %v output:\n%s", name, s.Args(), s.Output())
 		}
 	})
-	return &promServer{Server: s, t: t}
+	return &promServer{Server: s}
 }
 
 // value evaluates expr at time at and returns its one sample's value. It
-// fails the test on anything but one sample.
-func (p *promServer) value(expr string, at model.Time) float64 {
-	p.t.Helper()
-	v, err := p.Query(p.t.Context(), expr, at)
+// fails t on anything but one sample.
+func (p *promServer) value(t *testing.T, expr string, at model.Time) float64 {
+	t.Helper()
+	v, err := p.Query(t.Context(), expr, at)
 	if err != nil {
-		p.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if len(v) != 1 {
-		p.t.Fatalf("%s at %v: %d samples, want 1: %v", expr, at, len(v), v)
+		t.Fatalf("%s at %v: %d samples, want 1: %v", expr, at, len(v), v)
 	}
 	return float64(v[0].Value)
 }
 
 // scrapedAfter waits for the first successful scrape of the exporter that
 // starts after t0, and returns its timestamp: every sample of that scrape
-// has it.
-func (p *promServer) scrapedAfter(t0 time.Time) model.Time {
-	p.t.Helper()
-	deadline := t0.Add(10 * time.Second)
+// has it. Through an agent, the scrape is the agent's, and arrives with its
+// timestamp.
+func (p *promServer) scrapedAfter(t *testing.T, t0 time.Time) model.Time {
+	t.Helper()
+	deadline := t0.Add(15 * time.Second)
 	// timestamp() of a selector is its sample's time; of an expression,
 	// the evaluation's.
-	expr := fmt.Sprintf(`timestamp(up{job=%[1]q}) and up{job=%[1]q} == 1`, promJob)
+	expr := fmt.Sprintf(`timestamp(up{job=%[1]q}) and up{job=%[1]q} == 1`, p.job)
 	for {
-		v, err := p.Query(p.t.Context(), expr, 0)
+		v, err := p.Query(t.Context(), expr, 0)
 		if err != nil {
-			p.t.Fatal(err)
+			t.Fatal(err)
 		}
 		if len(v) == 1 {
 			// The value is the sample's time in seconds, to the millisecond.
@@ -142,7 +188,7 @@ func (p *promServer) scrapedAfter(t0 time.Time) model.Time {
 			}
 		}
 		if time.Now().After(deadline) {
-			p.t.Fatalf("no scrape of %s started after %v: %s = %v", promJob, t0, expr, v)
+			t.Fatalf("no scrape of %s started after %v: %s = %v", p.job, t0, expr, v)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

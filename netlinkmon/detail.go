@@ -28,8 +28,10 @@ import (
 type linkDetail struct {
 	master int32
 	// baseUp and baseDown are the kernel's carrier counters at the link's
-	// first sight: only transitions after it count, as for KindCounters.
+	// first sight, at seen: only transitions after it count, as for
+	// KindCounters.
 	baseUp, baseDown uint32
+	seen             time.Time
 }
 
 // A formerLink is the final detail of a link that left its namespace,
@@ -40,7 +42,7 @@ type formerLink struct {
 	oper                   uint8
 	master                 int32
 	carrierUp, carrierDown uint32
-	at                     time.Time
+	seen, at               time.Time
 }
 
 // enableDetail makes the registry keep per-link detail in every namespace,
@@ -53,9 +55,9 @@ func (r *registry) enableDetail() {
 // keepDetail updates the detail of st from l; update calls it last. The
 // first call is at the link's first sight (firstSight, then update), when
 // st holds the kernel's carrier counters as they were then.
-func (ns *namespace) keepDetail(st *linkState, l *link) {
+func (ns *namespace) keepDetail(st *linkState, l *link, now time.Time) {
 	if st.detail == nil {
-		st.detail = &linkDetail{baseUp: st.carrierUp, baseDown: st.carrierDown}
+		st.detail = &linkDetail{baseUp: st.carrierUp, baseDown: st.carrierDown, seen: now}
 		// A link that takes the ifindex of one that left replaces it: one
 		// record per ifindex keeps the series of the two apart.
 		delete(ns.former, l.index)
@@ -76,7 +78,7 @@ func (ns *namespace) keepFormer(index int32, st *linkState, now time.Time) {
 	ns.former[index] = formerLink{
 		name: st.name, kind: st.kind, flags: st.flags, oper: st.oper, master: d.master,
 		carrierUp: st.carrierUp - d.baseUp, carrierDown: st.carrierDown - d.baseDown,
-		at: now,
+		seen: d.seen, at: now,
 	}
 }
 
@@ -94,8 +96,8 @@ func (ns *namespace) expireFormer(now time.Time, retention time.Duration) {
 }
 
 // interfaces returns the detail of the links present and of those that left
-// less than retention ago, sorted by ifindex.
-func (ns *namespace) interfaces(now time.Time, retention time.Duration) []Interface {
+// less than retention ago, sorted by ifindex. Counting began at started.
+func (ns *namespace) interfaces(now time.Time, retention time.Duration, started time.Time) []Interface {
 	out := make([]Interface, 0, len(ns.links)+len(ns.former))
 	for idx, st := range ns.links {
 		var d linkDetail
@@ -107,6 +109,7 @@ func (ns *namespace) interfaces(now time.Time, retention time.Duration) []Interf
 			Master: ns.masterName(d.master),
 			Up:     st.flags&iffUp != 0, Carrier: st.flags&iffLowerUp != 0,
 			CarrierUp: uint64(st.carrierUp - d.baseUp), CarrierDown: uint64(st.carrierDown - d.baseDown),
+			Created: ns.began(d.seen, started),
 		})
 	}
 	for idx, d := range ns.former {
@@ -118,7 +121,7 @@ func (ns *namespace) interfaces(now time.Time, retention time.Duration) []Interf
 			Master: ns.masterName(d.master),
 			Up:     d.flags&iffUp != 0, Carrier: d.flags&iffLowerUp != 0,
 			CarrierUp: uint64(d.carrierUp), CarrierDown: uint64(d.carrierDown),
-			Deleted: d.at,
+			Created: ns.began(d.seen, started), Deleted: d.at,
 		})
 	}
 	slices.SortFunc(out, func(a, b Interface) int { return cmp.Compare(a.Index, b.Index) })

@@ -57,6 +57,10 @@ type Interface struct {
 	// counters, as KindCounters do.
 	CarrierUp   uint64
 	CarrierDown uint64
+	// Created is when CarrierUp and CarrierDown began at zero: the latest
+	// of when the monitor began counting, when it discovered (named) the
+	// namespace, and when it first saw the link in it.
+	Created time.Time
 	// Deleted is when the link was deleted, moved out, or destroyed with
 	// its namespace; the other fields are then its final values. It is the
 	// zero time for a link present.

@@ -115,7 +115,7 @@ func Start(ctx context.Context, opts Options) (*Monitor, error) {
 		m.closeSockets()
 		return nil, err
 	}
-	m.reg.counting = true
+	m.reg.startCounting(time.Now())
 
 	ctx, m.cancel = context.WithCancel(ctx)
 	batches := make(chan batch, batchQueue)

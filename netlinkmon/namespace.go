@@ -86,8 +86,11 @@ type namespace struct {
 	// seedAt, when not zero, is when the first dump is due.
 	seedAt time.Time
 
-	died      time.Time
-	lastEvent time.Time
+	// discovered is when the namespace was named: its series begin then
+	// (see KindCounters.Created).
+	discovered time.Time
+	died       time.Time
+	lastEvent  time.Time
 	// pod is the pod the namespace belongs to, if one was attached.
 	pod Pod
 
@@ -138,12 +141,12 @@ func (ns *namespace) newLink(l *link, movedIn bool, now time.Time) {
 			ns.carrierSinceArrival(st, l, now)
 		}
 		ns.emitChange(st, l, false, ViaEvent, now)
-		ns.update(st, l)
+		ns.update(st, l, now)
 		return
 	case ok:
 		ns.emitChange(st, l, true, ViaEvent, now)
 		ns.countFlags(l.kind, st.flags, l.flags)
-		ns.update(st, l)
+		ns.update(st, l, now)
 		return
 	}
 	if t, gone := ns.gone[l.index]; gone {
@@ -165,7 +168,7 @@ func (ns *namespace) newLink(l *link, movedIn bool, now time.Time) {
 	st = firstSight(l)
 	ns.links[l.index] = st
 	delete(ns.gone, l.index)
-	ns.update(st, l)
+	ns.update(st, l, now)
 }
 
 // delLink applies an RTM_DELLINK.
@@ -195,7 +198,7 @@ func (ns *namespace) delLink(l *link, now time.Time) {
 		ns.emitState(EventCreated, ViaDump, l.index, st, now)
 	}
 	ns.emitChange(st, l, false, ViaEvent, now)
-	ns.update(st, l)
+	ns.update(st, l, now)
 	ns.departed(st.kind, l.moved)
 	ns.emitLink(departure(l.moved), ViaEvent, l, now)
 	ns.keepFormer(l.index, st, now)
@@ -250,9 +253,14 @@ func (ns *namespace) carrierSinceArrival(st *linkState, l *link, now time.Time) 
 }
 
 // update copies l into st and counts carrier transitions from the kernel's
-// own counters, which stay exact whatever events were lost.
-func (ns *namespace) update(st *linkState, l *link) {
+// own counters, which stay exact whatever events were lost. Every message
+// and dump of a link ends here, the first one included: the counters of the
+// link's kind begin at the first update of a link of that kind.
+func (ns *namespace) update(st *linkState, l *link, now time.Time) {
 	c := ns.kind(l.kind)
+	if c.Created.IsZero() {
+		c.Created = now
+	}
 	if l.hasCarrier {
 		// The kernel's counters only grow: a lower value is an event
 		// older than what the monitor already saw.
@@ -267,7 +275,7 @@ func (ns *namespace) update(st *linkState, l *link) {
 	}
 	st.name, st.kind, st.flags, st.oper = l.name, l.kind, l.flags, l.oper
 	if ns.detail {
-		ns.keepDetail(st, l)
+		ns.keepDetail(st, l, now)
 	}
 }
 
@@ -314,7 +322,7 @@ func (ns *namespace) reconcile(dump []link, count bool, now time.Time, batch uin
 			st = firstSight(l)
 			ns.links[l.index] = st
 		}
-		ns.update(st, l)
+		ns.update(st, l, now)
 	}
 	for idx, st := range ns.links {
 		if _, ok := seen[idx]; ok {

@@ -75,6 +75,8 @@ type registry struct {
 	// found then are not new.
 	counting  bool
 	retention time.Duration
+	// started is when counting began; see startCounting.
+	started time.Time
 	// detail keeps per-link detail; see enableDetail.
 	detail bool
 	// feed publishes what the namespaces count.
@@ -88,6 +90,8 @@ type registry struct {
 	malformed   uint64
 }
 
+// newRegistry returns the registry of a monitor in the namespace with inode
+// selfInode. It reads the baseline until startCounting.
 func newRegistry(selfInode uint64, retention time.Duration) *registry {
 	r := &registry{
 		log:       slog.New(slog.DiscardHandler),
@@ -106,7 +110,9 @@ func newRegistry(selfInode uint64, retention time.Duration) *registry {
 	self := newNamespace(NoNSID)
 	self.feed = r.feed
 	r.self = self
-	r.name(self, selfInode, "host", SourceSelf)
+	// Its series begin when counting does, like every series of the
+	// baseline (see began).
+	r.name(self, selfInode, "host", SourceSelf, time.Time{})
 	return r
 }
 
@@ -160,6 +166,15 @@ func (r *registry) apply(msgs []message, now time.Time) (unnamed bool) {
 		}
 	}
 	return unnamed
+}
+
+// startCounting ends the baseline: from now on, links the monitor did not
+// know are creations. Every counter begins at zero now, at the latest, as
+// Snapshot.Started says; those of the baseline's namespaces and kinds begin
+// now too (see began).
+func (r *registry) startCounting(now time.Time) {
+	r.counting = true
+	r.started = now
 }
 
 // nextBatch starts a batch: what dumps of earlier batches found, and no
@@ -255,7 +270,7 @@ func (r *registry) identify(nsid int32, inode uint64, base string, src Source, n
 		r.waiting[ns] = struct{}{}
 		return ns
 	}
-	r.name(ns, inode, base, src)
+	r.name(ns, inode, base, src, now)
 	return ns
 }
 
@@ -276,14 +291,14 @@ func (r *registry) nameWaiting(now time.Time) {
 		if held && old.alive && now.Before(ns.want.until) {
 			continue
 		}
-		r.name(ns, ns.inode, ns.want.base, ns.want.src)
+		r.name(ns, ns.inode, ns.want.base, ns.want.src, now)
 		ns.want = nil
 		delete(r.waiting, ns)
 	}
 }
 
-// name gives ns its fixed name and exports it.
-func (r *registry) name(ns *namespace, inode uint64, base string, src Source) {
+// name gives ns its fixed name and exports it: its series begin now.
+func (r *registry) name(ns *namespace, inode uint64, base string, src Source, now time.Time) {
 	ino := "ino-" + strconv.FormatUint(inode, 10)
 	// File names need not be UTF-8; label values must.
 	base = strings.ToValidUTF8(base, "\uFFFD")
@@ -300,6 +315,7 @@ func (r *registry) name(ns *namespace, inode uint64, base string, src Source) {
 		delete(r.byName, base)
 	}
 	ns.name, ns.inode, ns.source, ns.named = base, inode, src, true
+	ns.discovered = now
 	r.indexInode(ns, inode)
 	r.byName[base] = ns
 	r.discoveries++

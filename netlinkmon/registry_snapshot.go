@@ -41,6 +41,7 @@ func (r *registry) counters(now time.Time) Snapshot {
 		Overruns:    r.overruns,
 		Resyncs:     maps.Clone(r.resyncs),
 		Messages:    make(map[string]uint64, numMsgTypes+1),
+		Started:     r.started,
 	}
 	for t, n := range r.messages {
 		if n > 0 {
@@ -54,7 +55,7 @@ func (r *registry) counters(now time.Time) Snapshot {
 		if r.expired(ns, now) {
 			continue
 		}
-		s.Namespaces = append(s.Namespaces, ns.snapshot())
+		s.Namespaces = append(s.Namespaces, ns.snapshot(r.started))
 	}
 	slices.SortFunc(s.Namespaces, func(a, b Namespace) int { return strings.Compare(a.Name, b.Name) })
 	return s
@@ -73,14 +74,35 @@ func (r *registry) interfaceSnapshot(now time.Time) InterfaceSnapshot {
 		}
 		nss = append(nss, NamespaceInterfaces{
 			Name: ns.name, Inode: ns.inode, NSID: ns.nsid, Source: ns.source, Alive: ns.alive,
-			Interfaces: ns.interfaces(now, r.retention),
+			Interfaces: ns.interfaces(now, r.retention, r.started),
 		})
 	}
 	slices.SortFunc(nss, func(a, b NamespaceInterfaces) int { return strings.Compare(a.Name, b.Name) })
 	return InterfaceSnapshot{Namespaces: nss}
 }
 
-func (ns *namespace) snapshot() Namespace {
+// began returns when a series of ns whose counters started at t began for
+// the monitor's readers, that is the latest of t, of when counting began
+// (started) and of when ns was named.
+//
+// Nothing is counted before started: the baseline's counters begin then.
+// And a scraper that stores a zero at the created time does so only after
+// the series' last sample: a restarted exporter answers 503 until its
+// baseline is read, and the scrapes it fails mark the old process's series
+// stale then. Nor is an unnamed namespace in snapshots: a kind seen while
+// the namespace waited for a name that a dying namespace held must not
+// begin before the scrapes that still saw the dying one's series under that
+// name.
+func (ns *namespace) began(t, started time.Time) time.Time {
+	for _, u := range []time.Time{started, ns.discovered} {
+		if t.Before(u) {
+			t = u
+		}
+	}
+	return t
+}
+
+func (ns *namespace) snapshot(started time.Time) Namespace {
 	out := Namespace{
 		Name:      ns.name,
 		Inode:     ns.inode,
@@ -92,7 +114,9 @@ func (ns *namespace) snapshot() Namespace {
 		Kinds:     make([]KindCounters, 0, len(ns.counters)),
 	}
 	for _, c := range ns.counters {
-		out.Kinds = append(out.Kinds, *c)
+		k := *c
+		k.Created = ns.began(c.Created, started)
+		out.Kinds = append(out.Kinds, k)
 	}
 	slices.SortFunc(out.Kinds, func(a, b KindCounters) int { return strings.Compare(a.Kind, b.Kind) })
 	// A namespace has links of a few kinds in a few states: a linear

@@ -25,7 +25,7 @@ const hostIno = 4026531840
 
 func newTestRegistry() *registry {
 	r := newRegistry(hostIno, time.Minute)
-	r.counting = true
+	r.startCounting(t0)
 	return r
 }
 
@@ -64,10 +64,12 @@ func names(s Snapshot) []string {
 	return out
 }
 
-// kindOf returns the counters of one kind in a snapshot namespace.
+// kindOf returns the counters of one kind in a snapshot namespace, without
+// the time they began, which TestCreated checks.
 func kindOf(ns Namespace, kind string) KindCounters {
 	for _, k := range ns.Kinds {
 		if k.Kind == kind {
+			k.Created = time.Time{}
 			return k
 		}
 	}
@@ -376,7 +378,7 @@ func TestRegistryMoveIntoNewNamespace(t *testing.T) {
 	r.settle()
 	r.identify(2, 200, "bar", SourceDir, t0)
 	bar := mustNS(t, r.counters(t0), "bar")
-	want := []KindCounters{{Kind: "device", Creations: 1}, {Kind: "veth", MovesIn: 1}}
+	want := []KindCounters{{Kind: "device", Created: t0, Creations: 1}, {Kind: "veth", Created: t0, MovesIn: 1}}
 	if diff := cmp.Diff(want, bar.Kinds); diff != "" {
 		t.Errorf("bar counters (-want +got):\n%s", diff)
 	}

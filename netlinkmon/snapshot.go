@@ -55,6 +55,10 @@ type Snapshot struct {
 	// EventsDropped counts events dropped for subscribers that did not
 	// keep up.
 	EventsDropped uint64
+	// Started is when the monitor began counting, once it had read the
+	// links present at its start: every counter above began at zero then,
+	// also those of a resync reason or message type first seen later.
+	Started time.Time
 }
 
 // A Namespace is the state of one network namespace.
@@ -86,7 +90,12 @@ type Namespace struct {
 // KindCounters are the counters of one link kind in one namespace.
 type KindCounters struct {
 	// Kind is IFLA_INFO_KIND, or "device" when the kernel reports none.
-	Kind      string
+	Kind string
+	// Created is when these counters began at zero: the latest of when
+	// the monitor began counting (Snapshot.Started), when it discovered
+	// (named) the namespace, and when it first saw a link of the kind in
+	// it. A namespace that takes a name reused from a dead one begins anew.
+	Created   time.Time
 	Creations uint64
 	Deletions uint64
 	MovesIn   uint64

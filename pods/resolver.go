@@ -64,6 +64,9 @@ type Stats struct {
 	// Sandboxes is the number of sandboxes at the last list, and
 	// Attributed those among them with a network namespace of their own.
 	Sandboxes, Attributed int
+	// Started is when the counters began, at zero: when New made the
+	// Resolver. It is their created timestamp.
+	Started time.Time
 }
 
 // A Resolver attributes network namespaces to pods: see the package
@@ -150,6 +153,7 @@ func New(opts Options) (*Resolver, error) {
 		wanted:     make(map[uint64]*wanted),
 		said:       make(map[string]bool),
 		stats: Stats{
+			Started:  time.Now(),
 			Requests: map[string]uint64{methodVersion: 0, methodList: 0, methodStatus: 0},
 			Errors:   map[string]uint64{methodVersion: 0, methodList: 0, methodStatus: 0},
 		},

@@ -90,27 +90,53 @@ type AlertRule struct {
 	Alerts      []Alert           `json:"alerts"`
 }
 
-// AlertRule returns the named alerting rule of the named group, from
-// Prometheus's /api/v1/rules, and false if it is not loaded.
-func (s *Server) AlertRule(ctx context.Context, group, name string) (AlertRule, bool, error) {
+// A Rule is a recording or alerting rule as Prometheus's /api/v1/rules
+// lists it.
+type Rule struct {
+	// Group is the name of the rule's group.
+	Group string `json:"-"`
+	Name  string `json:"name"`
+	// Type is "recording" or "alerting".
+	Type string `json:"type"`
+	// Health is "ok" after a successful evaluation, "err" after a failed
+	// one, which LastError tells, and "unknown" before the first.
+	Health    string `json:"health"`
+	LastError string `json:"lastError"`
+	// AlertRule is an alerting rule's; a recording rule has only Labels.
+	AlertRule
+}
+
+// Rules returns every rule that Prometheus loaded, from its /api/v1/rules.
+func (s *Server) Rules(ctx context.Context) ([]Rule, error) {
 	var data struct {
 		Groups []struct {
 			Name  string `json:"name"`
-			Rules []struct {
-				AlertRule
-				Name string `json:"name"`
-				Type string `json:"type"`
-			} `json:"rules"`
+			Rules []Rule `json:"rules"`
 		} `json:"groups"`
 	}
-	if err := s.get(ctx, "/api/v1/rules", url.Values{"type": {"alert"}}, &data); err != nil {
-		return AlertRule{}, false, err
+	if err := s.get(ctx, "/api/v1/rules", nil, &data); err != nil {
+		return nil, err
 	}
+	var rules []Rule
 	for _, g := range data.Groups {
 		for _, r := range g.Rules {
-			if g.Name == group && r.Name == name && r.Type == "alerting" {
-				return r.AlertRule, true, nil
-			}
+			r.Group = g.Name
+			rules = append(rules, r)
+		}
+	}
+	return rules, nil
+}
+
+// AlertRule returns the named alerting rule of the named group, from
+// Prometheus's /api/v1/rules, and false if it is not loaded.
+func (s *Server) AlertRule(ctx context.Context, group, name string) (AlertRule, bool, error) {
+	rules, err := s.Rules(ctx)
+	if err != nil {
+		return AlertRule{}, false, err
+	}
+	for _, r := range rules {
+		if r.Group == group && r.Name == name && r.Type == "alerting" {
+			return r.AlertRule, true, nil
 		}
 	}
 	return AlertRule{}, false, nil

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/common/model"
 )
 
@@ -75,7 +76,7 @@ func TestQuery(t *testing.T) {
 }
 
 func TestAlertRule(t *testing.T) {
-	s, query := fakePrometheus(t, map[string]string{"/api/v1/rules": `{"status":"success","data":{"groups":[
+	s, _ := fakePrometheus(t, map[string]string{"/api/v1/rules": `{"status":"success","data":{"groups":[
 		{"name":"other","rules":[{"name":"Flap","type":"alerting","labels":{"severity":"page"}}]},
 		{"name":"netlink","rules":[
 			{"name":"Flap","type":"recording"},
@@ -85,14 +86,31 @@ func TestAlertRule(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("AlertRule = %v, %v", ok, err)
 	}
-	if *query != "type=alert" {
-		t.Errorf("query string %q, want type=alert", *query)
-	}
 	if r.Labels["severity"] != "warning" || !strings.Contains(r.Annotations["summary"], "flaps") ||
 		len(r.Alerts) != 1 || r.Alerts[0].State != "firing" || r.Alerts[0].Labels["netns"] != "a" {
 		t.Errorf("AlertRule = %+v, want the alerting rule of group netlink", r)
 	}
 	if _, ok, err := s.AlertRule(t.Context(), "netlink", "Missing"); ok || err != nil {
 		t.Errorf("AlertRule of a missing rule = %v, %v; want not loaded", ok, err)
+	}
+}
+
+func TestRules(t *testing.T) {
+	s, _ := fakePrometheus(t, map[string]string{"/api/v1/rules": `{"status":"success","data":{"groups":[
+		{"name":"records","rules":[{"name":"a:rate5m","type":"recording","health":"ok","lastError":""}]},
+		{"name":"alerts","rules":[
+			{"name":"Flap","type":"alerting","health":"err","lastError":"vector cannot contain metrics with the same labelset"},
+			{"name":"Down","type":"alerting","health":"unknown"}]}]}}`})
+	rules, err := s.Rules(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Rule{
+		{Group: "records", Name: "a:rate5m", Type: "recording", Health: "ok"},
+		{Group: "alerts", Name: "Flap", Type: "alerting", Health: "err", LastError: "vector cannot contain metrics with the same labelset"},
+		{Group: "alerts", Name: "Down", Type: "alerting", Health: "unknown"},
+	}
+	if diff := cmp.Diff(want, rules); diff != "" {
+		t.Errorf("Rules (-want +got):\n%s", diff)
 	}
 }
