@@ -59,12 +59,19 @@ func (l testLog) Write(p []byte) (int, error) {
 // without an error.
 func startMonitor(t *testing.T, opts netlinkmon.Options) *netlinkmon.Monitor {
 	t.Helper()
+	return startMonitorIn(t, context.Background(), opts)
+}
+
+// startMonitorIn is startMonitor with a context of the caller's, whose values
+// the monitor sees (netlinkmon.DropMessages).
+func startMonitorIn(t *testing.T, parent context.Context, opts netlinkmon.Options) *netlinkmon.Monitor {
+	t.Helper()
 	testns.RequireRoot(t)
 	if opts.Logger == nil {
 		// Shown only when the test fails.
 		opts.Logger = slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(parent)
 	mon, err := netlinkmon.Start(ctx, opts)
 	if err != nil {
 		cancel()

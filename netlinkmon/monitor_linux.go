@@ -129,7 +129,7 @@ func Start(ctx context.Context, opts Options) (*Monitor, error) {
 	batches := make(chan batch, batchQueue)
 	dirChanged := make(chan struct{}, 1)
 	m.reader = newReader(m.events, m.req)
-	m.reader.drop = opts.dropMessage
+	m.reader.drop, _ = ctx.Value(dropKey{}).(func(message) bool)
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()

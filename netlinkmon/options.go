@@ -54,10 +54,6 @@ type Options struct {
 	// the final detail of links that left, for Retention. It costs
 	// memory and snapshot time per link; without it there is none.
 	LinkDetail bool
-
-	// dropMessage, set by tests only, drops the decoded messages it
-	// returns true for before they are applied: a lost announcement.
-	dropMessage func(message) bool
 }
 
 func (o Options) withDefaults() (Options, error) {

@@ -138,9 +138,13 @@ type reader struct {
 	// urgent ends the rest after a batch: namespace files wait to be
 	// resolved.
 	urgent chan struct{}
-	// drop is Options.dropMessage.
+	// drop, set by tests only, drops the decoded messages it returns true
+	// for before they are applied: a lost announcement (see dropKey).
 	drop func(message) bool
 }
+
+// dropKey is the context key under which tests give Start a reader.drop.
+type dropKey struct{}
 
 func newReader(sock *eventSocket, req *requester) *reader {
 	return &reader{sock: sock, req: req, pending: newRequests(), urgent: make(chan struct{}, 1)}

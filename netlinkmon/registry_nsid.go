@@ -15,6 +15,7 @@ package netlinkmon
 
 import (
 	"maps"
+	"slices"
 	"time"
 )
 
@@ -37,6 +38,9 @@ const (
 // repairReasons lists every reason, so that snapshots have each from the
 // start.
 var repairReasons = []string{repairNSIDGone, repairNSIDUnannounced, repairNSIDReused}
+
+// RepairReasons returns the reasons of Snapshot.Repairs.
+func RepairReasons() []string { return slices.Clone(repairReasons) }
 
 // A staleDel is the RTM_DELNSID messages still expected for one nsid: n of
 // them, the last expectation made at at.

@@ -16,6 +16,7 @@
 package netlinkmon_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -40,14 +41,13 @@ import (
 // repairInterval is the rescan interval of these tests.
 const repairInterval = 200 * time.Millisecond
 
-// repairOptions watch dir only, and drop the local RTM_NEWNSID or
-// RTM_DELNSID of the nsid in drop (of type typ), once.
-func repairOptions(dir, typ string, drop *atomic.Int32) netlinkmon.Options {
-	opts := netlinkmon.Options{NetnsDirs: []string{dir}, Retention: time.Minute, RescanInterval: repairInterval}
-	netlinkmon.DropMessages(&opts, func(t string, peer int32) bool {
+// startRepairMonitor starts a monitor that watches dir only, and drops the
+// local RTM_NEWNSID or RTM_DELNSID (typ) of the nsid in drop, once.
+func startRepairMonitor(t *testing.T, dir, typ string, drop *atomic.Int32, interval time.Duration) *netlinkmon.Monitor {
+	ctx := netlinkmon.DropMessages(context.Background(), func(t string, peer int32) bool {
 		return t == typ && drop.CompareAndSwap(peer, -1)
 	})
-	return opts
+	return startMonitorIn(t, ctx, netlinkmon.Options{NetnsDirs: []string{dir}, Retention: time.Minute, RescanInterval: interval})
 }
 
 // bindInto makes a namespace and bind-mounts it into dir under a name of its
@@ -95,7 +95,7 @@ func TestLiveRepairLostDelNSID(t *testing.T) {
 	dir := t.TempDir()
 	var drop atomic.Int32
 	drop.Store(-1)
-	mon := startMonitor(t, repairOptions(dir, "delnsid", &drop))
+	mon := startRepairMonitor(t, dir, "delnsid", &drop, repairInterval)
 	name, remove := bindInto(t, dir)
 	ns := waitWatched(t, mon, name, netlinkmon.SourceDir, eventually)
 	// Its first dump has been read: only its RTM_DELNSID can tell its
@@ -123,7 +123,7 @@ func TestLiveRepairLostNewNSID(t *testing.T) {
 	var drop atomic.Int32
 	drop.Store(nsid)
 	// /run/netns is not watched: only the nsid shows the namespace.
-	mon := startMonitor(t, repairOptions(t.TempDir(), "newnsid", &drop))
+	mon := startRepairMonitor(t, t.TempDir(), "newnsid", &drop, repairInterval)
 	ns := testns.Add(t)
 	testns.IP(t, "netns", "set", ns, strconv.Itoa(nsid))
 	waitFor(t, mon, eventually, "repairs", repairsDiff(map[string]uint64{"nsid_gone": 0, "nsid_unannounced": 1, "nsid_reused": 0}))
@@ -148,10 +148,8 @@ func TestLiveRepairNSIDReused(t *testing.T) {
 	dir := t.TempDir()
 	var drop atomic.Int32
 	drop.Store(-1)
-	opts := repairOptions(dir, "delnsid", &drop)
 	// No rescan: only the announcement can tell.
-	opts.RescanInterval = time.Hour
-	mon := startMonitor(t, opts)
+	mon := startRepairMonitor(t, dir, "delnsid", &drop, time.Hour)
 	name, remove := bindInto(t, dir)
 	old := waitWatched(t, mon, name, netlinkmon.SourceDir, eventually)
 	expectCounts(t, mon, name, eventually, counts{"device": {"creations": 1}})
