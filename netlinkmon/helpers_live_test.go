@@ -19,13 +19,16 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 
 	"github.com/netlink-exporter/netlink_exporter/internal/testns"
 	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
@@ -255,4 +258,31 @@ func ipIn(t *testing.T, pid int, args ...string) {
 	if out, err := exec.Command("nsenter", args...).CombinedOutput(); err != nil {
 		t.Fatalf("nsenter %s: %v: %s", strings.Join(args, " "), err, out)
 	}
+}
+
+// bindInto makes a namespace in /run/netns, orig, and bind-mounts it into dir
+// under a name of its own; remove unmounts it and deletes the namespace.
+func bindInto(t *testing.T, dir string) (name, orig string, remove func()) {
+	t.Helper()
+	orig = testns.Add(t)
+	name = testns.Name(t, "dir")
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, nil, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("/run/netns/"+orig, path, "", unix.MS_BIND, ""); err != nil {
+		t.Fatalf("bind /run/netns/%s on %s: %v", orig, path, err)
+	}
+	mounted := true
+	remove = func() {
+		if mounted {
+			mounted = false
+			if err := unix.Unmount(path, unix.MNT_DETACH); err != nil {
+				t.Errorf("unmount %s: %v", path, err)
+			}
+			testns.Del(t, orig)
+		}
+	}
+	t.Cleanup(remove)
+	return name, orig, remove
 }

@@ -18,17 +18,13 @@ package netlinkmon_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"golang.org/x/sys/unix"
-
 	"github.com/netlink-exporter/netlink_exporter/internal/testns"
 	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
 )
@@ -41,40 +37,41 @@ import (
 // repairInterval is the rescan interval of these tests.
 const repairInterval = 200 * time.Millisecond
 
-// startRepairMonitor starts a monitor that watches dir only, and drops the
-// local RTM_NEWNSID or RTM_DELNSID (typ) of the nsid in drop, once.
-func startRepairMonitor(t *testing.T, dir, typ string, drop *atomic.Int32, interval time.Duration) *netlinkmon.Monitor {
-	ctx := netlinkmon.DropMessages(context.Background(), func(t string, peer int32) bool {
-		return t == typ && drop.CompareAndSwap(peer, -1)
-	})
-	return startMonitorIn(t, ctx, netlinkmon.Options{NetnsDirs: []string{dir}, Retention: time.Minute, RescanInterval: interval})
+// A dropper loses one of the kernel's nsid announcements, where the reader
+// hands decoded messages over: the next local one of its type for the nsid
+// it was armed with.
+type dropper struct {
+	typ  string
+	nsid atomic.Int32
 }
 
-// bindInto makes a namespace and bind-mounts it into dir under a name of its
-// own; remove unmounts it and deletes the namespace.
-func bindInto(t *testing.T, dir string) (name string, remove func()) {
+func (d *dropper) arm(nsid int32) { d.nsid.Store(nsid) }
+
+// dropped reports whether the announcement was lost.
+func (d *dropper) dropped() bool { return d.nsid.Load() == -1 }
+
+// startRepairMonitor starts a monitor that watches dir only, rescans every
+// interval, and loses the announcement of type typ ("newnsid", "delnsid")
+// that its dropper is armed for.
+func startRepairMonitor(t *testing.T, dir, typ string, interval time.Duration) (*netlinkmon.Monitor, *dropper) {
+	d := &dropper{typ: typ}
+	d.nsid.Store(-1)
+	ctx := netlinkmon.DropMessages(context.Background(), func(typ string, peer int32) bool {
+		return typ == d.typ && d.nsid.CompareAndSwap(peer, -1)
+	})
+	mon := startMonitorIn(t, ctx, netlinkmon.Options{NetnsDirs: []string{dir}, Retention: time.Minute, RescanInterval: interval})
+	return mon, d
+}
+
+// watchedInto makes a namespace in dir (bindInto), and waits until the
+// monitor has read its first dump: from then on only the namespace's
+// RTM_DELNSID can tell its death.
+func watchedInto(t *testing.T, mon *netlinkmon.Monitor, dir string) (name string, nsid int32, remove func()) {
 	t.Helper()
-	orig := testns.Add(t)
-	name = testns.Name(t, "r")
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, nil, 0o444); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Mount("/run/netns/"+orig, path, "", unix.MS_BIND, ""); err != nil {
-		t.Fatalf("bind /run/netns/%s on %s: %v", orig, path, err)
-	}
-	mounted := true
-	remove = func() {
-		if mounted {
-			mounted = false
-			if err := unix.Unmount(path, unix.MNT_DETACH); err != nil {
-				t.Errorf("unmount %s: %v", path, err)
-			}
-			testns.Del(t, orig)
-		}
-	}
-	t.Cleanup(remove)
-	return name, remove
+	name, _, remove = bindInto(t, dir)
+	ns := waitWatched(t, mon, name, netlinkmon.SourceDir, eventually)
+	expectCounts(t, mon, name, eventually, counts{"device": {"creations": 1}})
+	return name, ns.NSID, remove
 }
 
 func repairsDiff(want map[string]uint64) func(netlinkmon.Snapshot) string {
@@ -93,20 +90,14 @@ func TestLiveRepairLostDelNSID(t *testing.T) {
 		return
 	}
 	dir := t.TempDir()
-	var drop atomic.Int32
-	drop.Store(-1)
-	mon := startRepairMonitor(t, dir, "delnsid", &drop, repairInterval)
-	name, remove := bindInto(t, dir)
-	ns := waitWatched(t, mon, name, netlinkmon.SourceDir, eventually)
-	// Its first dump has been read: only its RTM_DELNSID can tell its
-	// death.
-	expectCounts(t, mon, name, eventually, counts{"device": {"creations": 1}})
-	drop.Store(ns.NSID)
+	mon, drop := startRepairMonitor(t, dir, "delnsid", repairInterval)
+	name, nsid, remove := watchedInto(t, mon, dir)
+	drop.arm(nsid)
 
 	remove()
 	waitDead(t, mon, name, eventually)
-	if drop.Load() != -1 {
-		t.Fatalf("the RTM_DELNSID of nsid %d was never dropped", ns.NSID)
+	if !drop.dropped() {
+		t.Fatalf("the RTM_DELNSID of nsid %d was never dropped", nsid)
 	}
 	expectCounts(t, mon, name, eventually, counts{"device": {"creations": 1, "deletions": 1}})
 	waitFor(t, mon, eventually, "repairs", repairsDiff(map[string]uint64{"nsid_gone": 1, "nsid_unannounced": 0, "nsid_reused": 0}))
@@ -120,14 +111,13 @@ func TestLiveRepairLostNewNSID(t *testing.T) {
 		return
 	}
 	const nsid = 77
-	var drop atomic.Int32
-	drop.Store(nsid)
 	// /run/netns is not watched: only the nsid shows the namespace.
-	mon := startRepairMonitor(t, t.TempDir(), "newnsid", &drop, repairInterval)
+	mon, drop := startRepairMonitor(t, t.TempDir(), "newnsid", repairInterval)
+	drop.arm(nsid)
 	ns := testns.Add(t)
 	testns.IP(t, "netns", "set", ns, strconv.Itoa(nsid))
 	waitFor(t, mon, eventually, "repairs", repairsDiff(map[string]uint64{"nsid_gone": 0, "nsid_unannounced": 1, "nsid_reused": 0}))
-	if drop.Load() != -1 {
+	if !drop.dropped() {
 		t.Fatalf("the RTM_NEWNSID of nsid %d was never dropped", nsid)
 	}
 	// Its first dump counts its loopback as created; no scan names it, so
@@ -146,27 +136,23 @@ func TestLiveRepairNSIDReused(t *testing.T) {
 		return
 	}
 	dir := t.TempDir()
-	var drop atomic.Int32
-	drop.Store(-1)
 	// No rescan: only the announcement can tell.
-	mon := startRepairMonitor(t, dir, "delnsid", &drop, time.Hour)
-	name, remove := bindInto(t, dir)
-	old := waitWatched(t, mon, name, netlinkmon.SourceDir, eventually)
-	expectCounts(t, mon, name, eventually, counts{"device": {"creations": 1}})
-	drop.Store(old.NSID)
+	mon, drop := startRepairMonitor(t, dir, "delnsid", time.Hour)
+	name, nsid, remove := watchedInto(t, mon, dir)
+	drop.arm(nsid)
 	remove()
 
 	// /run/netns is not watched: the new namespace is known by its nsid
 	// alone, which the kernel frees once the old one is destroyed.
 	next := testns.Add(t)
 	testns.WaitFor(t, eventually, func() bool {
-		return exec.Command("ip", "netns", "set", next, strconv.Itoa(int(old.NSID))).Run() == nil
-	}, fmt.Sprintf("nsid %d never came free for namespace %s", old.NSID, next))
+		return exec.Command("ip", "netns", "set", next, strconv.Itoa(int(nsid))).Run() == nil
+	}, fmt.Sprintf("nsid %d never came free for namespace %s", nsid, next))
 	testns.IP(t, "-n", next, "link", "add", "br0", "type", "bridge")
 
 	waitDead(t, mon, name, eventually)
-	if drop.Load() != -1 {
-		t.Fatalf("the RTM_DELNSID of nsid %d was never dropped", old.NSID)
+	if !drop.dropped() {
+		t.Fatalf("the RTM_DELNSID of nsid %d was never dropped", nsid)
 	}
 	expectCounts(t, mon, name, eventually, counts{"device": {"creations": 1, "deletions": 1}})
 	waitFor(t, mon, eventually, "repairs", repairsDiff(map[string]uint64{"nsid_gone": 0, "nsid_unannounced": 0, "nsid_reused": 1}))
