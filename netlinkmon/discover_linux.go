@@ -41,14 +41,22 @@ type resolution struct {
 }
 
 func (m *Monitor) scanDirs() {
+	seen := make(map[uint64]struct{})
 	for _, dir := range m.opts.NetnsDirs {
 		cands, err := netns.ScanDir(dir, m.nsfsDev)
 		if err != nil {
 			m.log.Warn("Cannot scan namespace directory", "dir", dir, "err", err)
+			seen = nil
 			continue
 		}
 		m.resolve(cands, SourceDir)
+		if seen != nil {
+			for _, c := range cands {
+				seen[c.Inode] = struct{}{}
+			}
+		}
 	}
+	m.lookUpVanished(SourceDir, seen)
 }
 
 func (m *Monitor) scanProc() {
@@ -59,6 +67,34 @@ func (m *Monitor) scanProc() {
 		return
 	}
 	m.resolve(cands, SourceProc)
+	seen := make(map[uint64]struct{}, len(cands))
+	for _, c := range cands {
+		seen[c.Inode] = struct{}{}
+	}
+	m.lookUpVanished(SourceProc, seen)
+}
+
+// lookUpVanished asks, once per namespace, whether the namespaces that scans
+// of src found, and whose files the last one (which saw the inodes in seen)
+// no longer found, still exist: "ip netns del" removes the file at once, but
+// the kernel announces the death only once it has destroyed the namespace,
+// which can take seconds while others hold RTNL. A nil seen is a scan that
+// failed, and tells nothing.
+func (m *Monitor) lookUpVanished(src Source, seen map[uint64]struct{}) {
+	if m.reader == nil || seen == nil {
+		return
+	}
+	var gone []*namespace
+	for inode, ns := range m.reg.byInode {
+		if _, ok := seen[inode]; ok || ns.source != src || ns.lookedUp || !ns.alive {
+			continue
+		}
+		ns.lookedUp = true
+		gone = append(gone, ns)
+	}
+	if len(gone) > 0 {
+		m.reader.requestLookups(gone)
+	}
 }
 
 // resolve starts watching each candidate the monitor does not know yet; src

@@ -213,6 +213,12 @@
 //   - when its nsid is given to another namespace, or announced again (see
 //     "nsid assignment and its announcements");
 //   - when a rescan finds its nsid gone (see "Self-repair");
+//   - when a scan no longer finds its file and a lookup of its nsid fails:
+//     "ip netns del" removes the file at once, but the kernel announces the
+//     death only once it has destroyed the namespace, which can take seconds
+//     while others hold RTNL, and fails the lookup at once (RTM_GETNSID with
+//     NETNSA_NSID, which needs no RTNL). Each namespace is looked up so once;
+//     one that lives on without its file dies by its RTM_DELNSID;
 //   - during the baseline, when it is gone before its first dump.
 //
 // The kernel sends no RTM_DELLINK for the devices of a dying namespace, so

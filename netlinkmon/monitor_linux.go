@@ -370,11 +370,15 @@ func (m *Monitor) applyNSIDList(l *nsidList, now, drained time.Time) {
 }
 
 func (m *Monitor) applyConfirmation(c confirmation, now time.Time) {
-	if c.err != nil {
+	switch {
+	case c.err != nil:
 		m.log.Warn("Cannot look up nsid; retrying at the next rescan", "nsid", c.nsid, "err", c.err)
-		return
-	}
-	if m.reg.confirmed(c.nsid, c.held, c.exists, now) {
+	case c.fileGone:
+		if !c.exists && m.reg.holds(c.held) {
+			// Destroyed; the kernel announces it once it is done.
+			m.reg.vanished(c.held, now)
+		}
+	case m.reg.confirmed(c.nsid, c.held, c.exists, now):
 		m.resolveWanted = true
 	}
 }

@@ -137,10 +137,10 @@ func TestMonitorRepairs(t *testing.T) {
 		// foo died; its RTM_DELNSID is lost. The next rescan:
 		m.apply(batch{nsids: &nsidList{}, drained: time.Now()})
 		check := m.reader.takeRequests().confirms
-		if diff := cmp.Diff(map[int32]*namespace{3: foo}, check, cmp.Comparer(func(a, b *namespace) bool { return a == b })); diff != "" {
+		if diff := cmp.Diff(map[int32]lookup{3: {held: foo}}, check, cmp.AllowUnexported(lookup{}), cmp.Comparer(func(a, b *namespace) bool { return a == b })); diff != "" {
 			t.Fatalf("lookups asked (-want +got):\n%s", diff)
 		}
-		m.apply(batch{confirmed: []confirmation{{nsid: 3, held: foo, exists: false}}})
+		m.apply(batch{confirmed: []confirmation{{lookup: lookup{held: foo}, nsid: 3, exists: false}}})
 		s := m.Snapshot()
 		if got := mustNS(t, s, "foo"); got.Alive || len(got.Links) != 0 {
 			t.Errorf("foo alive %v with links %v after its nsid was found gone", got.Alive, got.Links)
@@ -155,7 +155,7 @@ func TestMonitorRepairs(t *testing.T) {
 		// link events.
 		m.apply(batch{nsids: &nsidList{ids: []int32{3}}, drained: time.Now()})
 		check := m.reader.takeRequests().confirms
-		if _, ok := check[3]; !ok || check[3] != nil {
+		if l, ok := check[3]; !ok || l.held != nil {
 			t.Fatalf("lookups asked %v, want nsid 3 with no namespace held", check)
 		}
 		m.apply(batch{confirmed: []confirmation{{nsid: 3, exists: true}}})
@@ -203,4 +203,37 @@ func counted(ns Namespace) []KindCounters {
 
 func candidate(name string, inode uint64) netns.Candidate {
 	return netns.Candidate{Path: "/run/netns/" + name, Name: name, Inode: inode}
+}
+
+// A namespace whose file vanished is looked up once; if its nsid names no
+// namespace any more, the kernel is destroying it: it is dead, before the
+// kernel announces it, and that is no repair.
+func TestMonitorFileGone(t *testing.T) {
+	m := newTestMonitor(t)
+	foo := m.reg.identify(3, 100, "foo", SourceDir, t0)
+	m.reg.identify(4, 200, "bar", SourceDir, t0)
+	m.lookUpVanished(SourceDir, map[uint64]struct{}{200: {}})
+	m.lookUpVanished(SourceDir, map[uint64]struct{}{200: {}})
+	check := m.reader.takeRequests().confirms
+	if diff := cmp.Diff(map[int32]lookup{3: {held: foo, fileGone: true}}, check, cmp.AllowUnexported(lookup{}), cmp.Comparer(func(a, b *namespace) bool { return a == b })); diff != "" {
+		t.Fatalf("lookups asked (-want +got):\n%s", diff)
+	}
+	m.apply(batch{confirmed: []confirmation{{lookup: check[3], nsid: 3, exists: false}}})
+	s := m.Snapshot()
+	if mustNS(t, s, "foo").Alive || !mustNS(t, s, "bar").Alive {
+		t.Errorf("foo alive %v, bar alive %v; want foo dead, bar alive", mustNS(t, s, "foo").Alive, mustNS(t, s, "bar").Alive)
+	}
+	if diff := cmp.Diff(repairs(0, 0, 0), s.Repairs); diff != "" {
+		t.Errorf("repairs (-want +got):\n%s", diff)
+	}
+	// Its RTM_DELNSID, when the kernel is done, is expected.
+	m.apply(batch{msgs: []message{delNSIDMsg(true, 0, 3)}})
+	if s := m.Snapshot(); s.Removals != 1 {
+		t.Errorf("removals %d, want 1", s.Removals)
+	}
+	// A scan that failed tells nothing.
+	m.lookUpVanished(SourceDir, nil)
+	if q := m.reader.takeRequests(); len(q.confirms) != 0 {
+		t.Errorf("a failed scan asked lookups %v", q.confirms)
+	}
 }

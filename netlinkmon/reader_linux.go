@@ -85,11 +85,21 @@ type nsidList struct {
 	err           error
 }
 
-// A confirmation says whether an nsid names a namespace now. held is the
-// namespace that the registry held at that nsid when it asked, or nil.
+// A lookup asks whether an nsid names a namespace now.
+type lookup struct {
+	// held is the namespace that the registry held at the nsid when it
+	// asked, or nil.
+	held *namespace
+	// fileGone is set when held's file vanished: the kernel announces a
+	// namespace's death only once it has destroyed it, which can take
+	// seconds, but fails a lookup of its nsid at once.
+	fileGone bool
+}
+
+// A confirmation answers a lookup of nsid.
 type confirmation struct {
+	lookup
 	nsid   int32
-	held   *namespace
 	exists bool
 	err    error
 }
@@ -99,7 +109,7 @@ type confirmation struct {
 type requests struct {
 	resolves []resolveRequest
 	nsids    bool
-	confirms map[int32]*namespace
+	confirms map[int32]lookup
 	dumps    map[*namespace]struct{}
 }
 
@@ -111,9 +121,9 @@ func (q *requests) empty() bool {
 func (q *requests) merge(o requests) {
 	q.resolves = append(q.resolves, o.resolves...)
 	q.nsids = q.nsids || o.nsids
-	for id, ns := range o.confirms {
+	for id, l := range o.confirms {
 		if _, ok := q.confirms[id]; !ok {
-			q.confirms[id] = ns
+			q.confirms[id] = l
 		}
 	}
 	for ns := range o.dumps {
@@ -122,7 +132,7 @@ func (q *requests) merge(o requests) {
 }
 
 func newRequests() requests {
-	return requests{confirms: make(map[int32]*namespace), dumps: make(map[*namespace]struct{})}
+	return requests{confirms: make(map[int32]lookup), dumps: make(map[*namespace]struct{})}
 }
 
 // A reader owns the order of everything read from the kernel: requests are
@@ -183,7 +193,17 @@ func (r *reader) requestNSIDs() {
 func (r *reader) requestConfirm(check map[int32]*namespace) {
 	r.ask(func(q *requests) {
 		for id, ns := range check {
-			q.confirms[id] = ns
+			q.confirms[id] = lookup{held: ns}
+		}
+	})
+}
+
+// requestLookups asks whether the nsid of each namespace, whose file
+// vanished, still names a namespace, after the next drain.
+func (r *reader) requestLookups(nss []*namespace) {
+	r.ask(func(q *requests) {
+		for _, ns := range nss {
+			q.confirms[ns.nsid] = lookup{held: ns, fileGone: true}
 		}
 	})
 }
@@ -288,9 +308,9 @@ func (r *reader) serve(b *batch, q requests) {
 		ids, n, err := r.req.nsids()
 		b.nsids = &nsidList{ids: ids, interruptions: n, err: err}
 	}
-	for id, held := range q.confirms {
+	for id, l := range q.confirms {
 		exists, err := r.req.nsidExists(id)
-		b.confirmed = append(b.confirmed, confirmation{nsid: id, held: held, exists: exists, err: err})
+		b.confirmed = append(b.confirmed, confirmation{lookup: l, nsid: id, exists: exists, err: err})
 	}
 	for ns := range q.dumps {
 		if len(b.dumps) > 0 && r.resolvesPending() {
