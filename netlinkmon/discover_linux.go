@@ -74,23 +74,22 @@ func (m *Monitor) scanProc() {
 	m.lookUpVanished(SourceProc, seen)
 }
 
-// lookUpVanished asks, once per namespace, whether the namespaces that scans
-// of src found, and whose files the last one (which saw the inodes in seen)
-// no longer found, still exist: "ip netns del" removes the file at once, but
-// the kernel announces the death only once it has destroyed the namespace,
-// which can take seconds while others hold RTNL. A nil seen is a scan that
-// failed, and tells nothing.
+// lookUpVanished asks whether the namespaces that scans of src found, and
+// whose files the last one (which saw the inodes in seen) no longer found,
+// still exist: "ip netns del" removes the file at once, but the kernel
+// announces the death only once it has destroyed the namespace, which can
+// take seconds while others hold RTNL. A namespace that lives on without its
+// file is looked up at each scan: scans run when files or mounts change, and
+// at each rescan. A nil seen is a scan that failed, and tells nothing.
 func (m *Monitor) lookUpVanished(src Source, seen map[uint64]struct{}) {
 	if m.reader == nil || seen == nil {
 		return
 	}
 	var gone []*namespace
 	for inode, ns := range m.reg.byInode {
-		if _, ok := seen[inode]; ok || ns.source != src || ns.lookedUp || !ns.alive {
-			continue
+		if _, ok := seen[inode]; !ok && ns.source == src && ns.alive {
+			gone = append(gone, ns)
 		}
-		ns.lookedUp = true
-		gone = append(gone, ns)
 	}
 	if len(gone) > 0 {
 		m.reader.requestLookups(gone)

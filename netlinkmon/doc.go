@@ -217,8 +217,8 @@
 //     "ip netns del" removes the file at once, but the kernel announces the
 //     death only once it has destroyed the namespace, which can take seconds
 //     while others hold RTNL, and fails the lookup at once (RTM_GETNSID with
-//     NETNSA_NSID, which needs no RTNL). Each namespace is looked up so once;
-//     one that lives on without its file dies by its RTM_DELNSID;
+//     NETNSA_NSID, which needs no RTNL). One that lives on without its file
+//     is looked up at each scan;
 //   - during the baseline, when it is gone before its first dump.
 //
 // The kernel sends no RTM_DELLINK for the devices of a dying namespace, so

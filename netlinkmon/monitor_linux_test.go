@@ -205,14 +205,14 @@ func candidate(name string, inode uint64) netns.Candidate {
 	return netns.Candidate{Path: "/run/netns/" + name, Name: name, Inode: inode}
 }
 
-// A namespace whose file vanished is looked up once; if its nsid names no
+// A namespace whose file vanished is looked up; if its nsid names no
 // namespace any more, the kernel is destroying it: it is dead, before the
 // kernel announces it, and that is no repair.
 func TestMonitorFileGone(t *testing.T) {
 	m := newTestMonitor(t)
 	foo := m.reg.identify(3, 100, "foo", SourceDir, t0)
 	m.reg.identify(4, 200, "bar", SourceDir, t0)
-	m.lookUpVanished(SourceDir, map[uint64]struct{}{200: {}})
+	m.lookUpVanished(SourceProc, map[uint64]struct{}{})
 	m.lookUpVanished(SourceDir, map[uint64]struct{}{200: {}})
 	check := m.reader.takeRequests().confirms
 	if diff := cmp.Diff(map[int32]lookup{3: {held: foo, fileGone: true}}, check, cmp.AllowUnexported(lookup{}), cmp.Comparer(func(a, b *namespace) bool { return a == b })); diff != "" {
@@ -235,5 +235,25 @@ func TestMonitorFileGone(t *testing.T) {
 	m.lookUpVanished(SourceDir, nil)
 	if q := m.reader.takeRequests(); len(q.confirms) != 0 {
 		t.Errorf("a failed scan asked lookups %v", q.confirms)
+	}
+}
+
+// When the nsid table and a vanished file both ask to look up an nsid, the
+// table's lookup stands: a namespace whose nsid is gone from the table, yet
+// still alive in the registry, missed its RTM_DELNSID.
+func TestReaderLookupOfTheTableStands(t *testing.T) {
+	for _, tableFirst := range []bool{true, false} {
+		m := newTestMonitor(t)
+		foo := m.reg.identify(3, 100, "foo", SourceDir, t0)
+		if tableFirst {
+			m.reader.requestConfirm(map[int32]*namespace{3: foo})
+			m.reader.requestLookups([]*namespace{foo})
+		} else {
+			m.reader.requestLookups([]*namespace{foo})
+			m.reader.requestConfirm(map[int32]*namespace{3: foo})
+		}
+		if l := m.reader.takeRequests().confirms[3]; l.held != foo || l.fileGone {
+			t.Errorf("table first %v: lookup %+v, want the table's", tableFirst, l)
+		}
 	}
 }

@@ -93,9 +93,6 @@ type namespace struct {
 	// malformedLogged is set once a dump of the namespace skipped a
 	// malformed message and said so.
 	malformedLogged bool
-	// lookedUp is set once a scan no longer found the namespace's file and
-	// asked whether its nsid still names it (Monitor.lookUpVanished).
-	lookedUp bool
 	// seedAt, when not zero, is when the first dump is due.
 	seedAt time.Time
 

@@ -199,11 +199,16 @@ func (r *reader) requestConfirm(check map[int32]*namespace) {
 }
 
 // requestLookups asks whether the nsid of each namespace, whose file
-// vanished, still names a namespace, after the next drain.
+// vanished, still names a namespace, after the next drain. A lookup that
+// the nsid table asked for already stands: if the nsid is gone from the
+// table too, its RTM_DELNSID was sent, and a namespace still alive then
+// missed it (a repair).
 func (r *reader) requestLookups(nss []*namespace) {
 	r.ask(func(q *requests) {
 		for _, ns := range nss {
-			q.confirms[ns.nsid] = lookup{held: ns, fileGone: true}
+			if _, ok := q.confirms[ns.nsid]; !ok {
+				q.confirms[ns.nsid] = lookup{held: ns, fileGone: true}
+			}
 		}
 	})
 }

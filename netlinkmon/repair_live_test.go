@@ -18,7 +18,9 @@ package netlinkmon_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -63,15 +65,25 @@ func startRepairMonitor(t *testing.T, dir, typ string, interval time.Duration) (
 	return mon, d
 }
 
-// watchedInto makes a namespace in dir (bindInto), and waits until the
-// monitor has read its first dump: from then on only the namespace's
-// RTM_DELNSID can tell its death.
-func watchedInto(t *testing.T, mon *netlinkmon.Monitor, dir string) (name string, nsid int32, remove func()) {
+// announcedAt makes a namespace in /run/netns, which the repair monitors do
+// not watch, and gives it nsid: the monitor knows it by its announcement
+// alone. It returns once the monitor has read the namespace's first dump,
+// from when on only the namespace's RTM_DELNSID, or the rescan, can tell its
+// death.
+func announcedAt(t *testing.T, mon *netlinkmon.Monitor, nsid int32) string {
 	t.Helper()
-	name, _, remove = bindInto(t, dir)
-	ns := waitWatched(t, mon, name, netlinkmon.SourceDir, eventually)
-	expectCounts(t, mon, name, eventually, counts{"device": {"creations": 1}})
-	return name, ns.NSID, remove
+	sub := mon.Subscribe(64, func(ev *netlinkmon.Event) bool {
+		return ev.NSID == nsid && ev.Type == netlinkmon.EventCreated && ev.Via == netlinkmon.ViaDump
+	})
+	defer sub.Close()
+	ns := testns.Add(t)
+	testns.IP(t, "netns", "set", ns, strconv.Itoa(int(nsid)))
+	select {
+	case <-sub.Ready():
+	case <-time.After(eventually):
+		t.Fatalf("no first dump of nsid %d after %v", nsid, eventually)
+	}
+	return ns
 }
 
 func repairsDiff(want map[string]uint64) func(netlinkmon.Snapshot) string {
@@ -89,18 +101,18 @@ func TestLiveRepairLostDelNSID(t *testing.T) {
 	if !testns.Isolate(t) {
 		return
 	}
-	dir := t.TempDir()
-	mon, drop := startRepairMonitor(t, dir, "delnsid", repairInterval)
-	name, nsid, remove := watchedInto(t, mon, dir)
+	const nsid = 5
+	mon, drop := startRepairMonitor(t, t.TempDir(), "delnsid", repairInterval)
 	drop.arm(nsid)
-
-	remove()
-	waitDead(t, mon, name, eventually)
+	ns := announcedAt(t, mon, nsid)
+	testns.Del(t, ns)
+	waitFor(t, mon, eventually, "repairs", repairsDiff(map[string]uint64{"nsid_gone": 1, "nsid_unannounced": 0, "nsid_reused": 0}))
 	if !drop.dropped() {
 		t.Fatalf("the RTM_DELNSID of nsid %d was never dropped", nsid)
 	}
-	expectCounts(t, mon, name, eventually, counts{"device": {"creations": 1, "deletions": 1}})
-	waitFor(t, mon, eventually, "repairs", repairsDiff(map[string]uint64{"nsid_gone": 1, "nsid_unannounced": 0, "nsid_reused": 0}))
+	// No scan named it: its counters, its loopback's creation by its first
+	// dump and its deletion by its death, go to unidentified.
+	expectCounts(t, mon, netlinkmon.Unidentified, eventually, counts{"device": {"creations": 1, "deletions": 1}})
 }
 
 // The RTM_NEWNSID of a namespace that nothing else shows is lost: the next
@@ -135,25 +147,55 @@ func TestLiveRepairNSIDReused(t *testing.T) {
 	if !testns.Isolate(t) {
 		return
 	}
-	dir := t.TempDir()
+	const nsid = 5
 	// No rescan: only the announcement can tell.
-	mon, drop := startRepairMonitor(t, dir, "delnsid", time.Hour)
-	name, nsid, remove := watchedInto(t, mon, dir)
+	mon, drop := startRepairMonitor(t, t.TempDir(), "delnsid", time.Hour)
 	drop.arm(nsid)
-	remove()
+	old := announcedAt(t, mon, nsid)
+	testns.Del(t, old)
 
-	// /run/netns is not watched: the new namespace is known by its nsid
-	// alone, which the kernel frees once the old one is destroyed.
+	// The kernel frees the nsid once the old namespace is destroyed.
 	next := testns.Add(t)
 	testns.WaitFor(t, eventually, func() bool {
-		return exec.Command("ip", "netns", "set", next, strconv.Itoa(int(nsid))).Run() == nil
+		return exec.Command("ip", "netns", "set", next, strconv.Itoa(nsid)).Run() == nil
 	}, fmt.Sprintf("nsid %d never came free for namespace %s", nsid, next))
 	testns.IP(t, "-n", next, "link", "add", "br0", "type", "bridge")
-
-	waitDead(t, mon, name, eventually)
+	waitFor(t, mon, eventually, "repairs", repairsDiff(map[string]uint64{"nsid_gone": 0, "nsid_unannounced": 0, "nsid_reused": 1}))
 	if !drop.dropped() {
 		t.Fatalf("the RTM_DELNSID of nsid %d was never dropped", nsid)
 	}
+	// The old namespace died with its loopback, and without the new one's
+	// bridge.
+	expectCounts(t, mon, netlinkmon.Unidentified, eventually, counts{"device": {"creations": 1, "deletions": 1}})
+}
+
+// A namespace's file vanishes, and the kernel takes its time to destroy it
+// and announce it (here, its RTM_DELNSID is lost): a lookup of its nsid
+// tells at once. That is no repair.
+func TestLiveDeathBeforeItsAnnouncement(t *testing.T) {
+	t.Parallel()
+	if !testns.Isolate(t) {
+		return
+	}
+	dir := t.TempDir()
+	// No rescan: only the vanished file can tell.
+	mon, drop := startRepairMonitor(t, dir, "delnsid", time.Hour)
+	name, _, remove := bindInto(t, dir)
+	ns := waitWatched(t, mon, name, netlinkmon.SourceDir, eventually)
+	expectCounts(t, mon, name, eventually, counts{"device": {"creations": 1}})
+	drop.arm(ns.NSID)
+	remove()
+	// The kernel may drop the namespace's last reference a moment after
+	// the scans that the unmount made: each change to dir makes another.
+	poke := filepath.Join(dir, "poke")
+	waitFor(t, mon, eventually, "namespace "+name+" dead", func(s netlinkmon.Snapshot) string {
+		if got, _ := findNS(s, name); got.Alive {
+			_ = os.WriteFile(poke, nil, 0o600)
+			_ = os.Remove(poke)
+			return "still alive"
+		}
+		return ""
+	})
 	expectCounts(t, mon, name, eventually, counts{"device": {"creations": 1, "deletions": 1}})
-	waitFor(t, mon, eventually, "repairs", repairsDiff(map[string]uint64{"nsid_gone": 0, "nsid_unannounced": 0, "nsid_reused": 1}))
+	waitFor(t, mon, eventually, "repairs", repairsDiff(map[string]uint64{"nsid_gone": 0, "nsid_unannounced": 0, "nsid_reused": 0}))
 }
