@@ -243,8 +243,13 @@
 // not end the expectation, since the old holder's RTM_DELNSID may follow it.
 // An expectation ends after staleDelTTL, or at a resync or rescan whose drain
 // came after it was made: every RTM_DELNSID sent before a drain has been read
-// or lost. One that swallowed a living namespace's death, or that ended too
-// early, leaves a wrong state that the rescan sets right.
+// or lost. Not while the kernel still lists the nsid of a namespace counted
+// dead because a dump or a lookup of it failed: the kernel fails those as
+// soon as it begins to destroy a namespace, and frees and announces the nsid
+// only once done, seconds later maybe; until then the listed nsid is no new
+// namespace either. An expectation that swallowed a living namespace's
+// death, or that ended too early, leaves a wrong state that the rescan sets
+// right.
 //
 // # Self-repair
 //

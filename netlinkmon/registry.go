@@ -178,7 +178,7 @@ func (r *registry) announced(nsid int32, now time.Time) (unnamed bool) {
 	ns, ok := r.byNSID[nsid]
 	if ok && ns.announced {
 		r.kill(ns, now, "the kernel announced its nsid again")
-		r.expectDel(nsid, now)
+		r.expectDel(nsid, now, false)
 		r.repairs[repairNSIDReused]++
 		ok = false
 	}
@@ -302,7 +302,7 @@ func (r *registry) add(nsid int32, now time.Time) *namespace {
 func (r *registry) assigned(nsid int32, inode uint64, base string, src Source, now time.Time) *namespace {
 	if ns, ok := r.byNSID[nsid]; ok {
 		r.kill(ns, now, "the kernel gave its nsid out again")
-		r.expectDel(nsid, now)
+		r.expectDel(nsid, now, false)
 	}
 	ns := r.identify(nsid, inode, base, src, now)
 	ns.assignedAt = now
@@ -317,7 +317,7 @@ func (r *registry) identify(nsid int32, inode uint64, base string, src Source, n
 		// The kernel gave the nsid to another namespace, so the one that
 		// had it died; its RTM_DELNSID is still on its way.
 		r.kill(ns, now, "its nsid belongs to another namespace")
-		r.expectDel(nsid, now)
+		r.expectDel(nsid, now, false)
 		ns = nil
 	}
 	if ns == nil {
@@ -425,7 +425,7 @@ func (r *registry) prune(now time.Time) {
 	if r.unidentified.present() && r.expired(r.unidentified, now) {
 		r.unidentified = newUnidentified()
 	}
-	r.forgetStaleDels(func(e staleDel) bool { return now.Sub(e.at) >= staleDelTTL })
+	r.forgetStaleDels(func(_ int32, e staleDel) bool { return now.Sub(e.at) >= staleDelTTL })
 	r.self.expireTombstones(now)
 	r.self.expireFormer(now, r.retention)
 	for _, ns := range r.byNSID {

@@ -47,13 +47,18 @@ func RepairReasons() []string { return slices.Clone(repairReasons) }
 type staleDel struct {
 	n  int
 	at time.Time
+	// destroying is set when a namespace was counted dead because a dump
+	// or a lookup of its nsid found no namespace: the kernel fails those as
+	// soon as it begins to destroy a namespace, and frees the nsid, and
+	// announces it, only once it is done.
+	destroying bool
 }
 
 // expectDel expects one more RTM_DELNSID of nsid, of a namespace the monitor
-// counted dead before its announcement.
-func (r *registry) expectDel(nsid int32, now time.Time) {
+// counted dead before its announcement; destroying says why (see staleDel).
+func (r *registry) expectDel(nsid int32, now time.Time, destroying bool) {
 	e := r.staleDel[nsid]
-	r.staleDel[nsid] = staleDel{n: e.n + 1, at: now}
+	r.staleDel[nsid] = staleDel{n: e.n + 1, at: now, destroying: e.destroying || destroying}
 }
 
 // staleDelNSID consumes an expected RTM_DELNSID of nsid, if any.
@@ -73,24 +78,44 @@ func (r *registry) staleDelNSID(nsid int32) bool {
 
 // forgetStaleDels stops expecting the RTM_DELNSID messages that expired says
 // will not come.
-func (r *registry) forgetStaleDels(expired func(staleDel) bool) {
-	maps.DeleteFunc(r.staleDel, func(_ int32, e staleDel) bool { return expired(e) })
+func (r *registry) forgetStaleDels(expired func(nsid int32, e staleDel) bool) {
+	maps.DeleteFunc(r.staleDel, expired)
+}
+
+// dying reports whether nsid is that of a namespace that the monitor counted
+// dead while the kernel destroys it: the kernel still lists the nsid, which
+// is no new namespace.
+func (r *registry) dying(nsid int32) bool {
+	return r.staleDel[nsid].destroying && r.byNSID[nsid] == nil
+}
+
+func listedNSIDs(ids []int32) map[int32]bool {
+	listed := make(map[int32]bool, len(ids))
+	for _, id := range ids {
+		listed[id] = true
+	}
+	return listed
 }
 
 // vanished kills a namespace whose nsid was found to name no namespace, and
 // expects its RTM_DELNSID.
 func (r *registry) vanished(ns *namespace, now time.Time) {
 	r.kill(ns, now, "its nsid names no namespace")
-	r.expectDel(ns.nsid, now)
+	r.expectDel(ns.nsid, now, true)
 }
 
-// drained records that the socket was empty at drained: every RTM_NEWNSID and
-// RTM_DELNSID that the kernel sent before has been read, or lost in an
-// overrun. The RTM_DELNSID messages expected since before will not come; the
+// drained records that the socket was empty at drained, before the kernel
+// listed the nsids in listed: every RTM_NEWNSID and RTM_DELNSID that the
+// kernel sent before has been read, or lost in an overrun. The RTM_DELNSID
+// messages expected since before will not come, unless a namespace being
+// destroyed still holds its nsid: the kernel announces it only once it is
+// done, which can be seconds after the monitor counted it dead. The
 // RTM_NEWNSID of an nsid that the monitor assigned before was read or lost,
 // so the next one is a reuse.
-func (r *registry) drained(drained time.Time) {
-	r.forgetStaleDels(func(e staleDel) bool { return e.at.Before(drained) })
+func (r *registry) drained(drained time.Time, listed map[int32]bool) {
+	r.forgetStaleDels(func(nsid int32, e staleDel) bool {
+		return e.at.Before(drained) && !(e.destroying && listed[nsid])
+	})
 	for _, ns := range r.byNSID {
 		if !ns.assignedAt.IsZero() && ns.assignedAt.Before(drained) {
 			ns.assignedAt = time.Time{}
@@ -109,11 +134,10 @@ func (r *registry) drained(drained time.Time) {
 // drained is when the reader emptied the socket before the nsid list was
 // taken.
 func (r *registry) syncNSIDs(ids []int32, now, drained time.Time) (missing []int32, unnamed bool) {
-	r.drained(drained)
-	listed := make(map[int32]bool, len(ids))
+	listed := listedNSIDs(ids)
+	r.drained(drained, listed)
 	for _, id := range ids {
-		listed[id] = true
-		if _, ok := r.byNSID[id]; !ok {
+		if _, ok := r.byNSID[id]; !ok && !r.dying(id) {
 			r.add(id, now)
 			unnamed = true
 		}
@@ -133,12 +157,11 @@ func (r *registry) syncNSIDs(ids []int32, now, drained time.Time) (missing []int
 // while namespaces come and go can skip one, and it lists the nsid of a
 // namespace being destroyed. Only a lookup of each (confirmed) tells.
 func (r *registry) nsidTable(ids []int32, drained time.Time) map[int32]*namespace {
-	r.drained(drained)
-	listed := make(map[int32]bool, len(ids))
+	listed := listedNSIDs(ids)
+	r.drained(drained, listed)
 	check := make(map[int32]*namespace)
 	for _, id := range ids {
-		listed[id] = true
-		if _, ok := r.byNSID[id]; !ok {
+		if _, ok := r.byNSID[id]; !ok && !r.dying(id) {
 			check[id] = nil
 		}
 	}

@@ -209,3 +209,37 @@ func TestRegistryStaleDelsAddUp(t *testing.T) {
 		t.Errorf("baz survived its own RTM_DELNSID")
 	}
 }
+
+// A namespace counted dead because a lookup or a dump of its nsid failed is
+// being destroyed: the kernel lists its nsid until it is done, and announces
+// its death only then, seconds later maybe. Its nsid is no new namespace,
+// and its RTM_DELNSID stays expected until the kernel no longer lists it.
+func TestRegistryDestroying(t *testing.T) {
+	r := newTestRegistry()
+	foo := r.identify(3, 100, "foo", SourceDir, t0)
+	r.vanished(foo, t0)
+	later := t0.Add(time.Second)
+	if check := r.nsidTable([]int32{3}, later); len(check) != 0 {
+		t.Errorf("nsids to check %v, want none: nsid 3 is foo's, being destroyed", check)
+	}
+	if missing, unnamed := r.syncNSIDs([]int32{3}, later, later); len(missing) != 0 || unnamed || r.byNSID[3] != nil {
+		t.Errorf("a resync made a new namespace of nsid 3, being destroyed")
+	}
+	if _, ok := r.staleDel[3]; !ok {
+		t.Fatalf("foo's RTM_DELNSID no longer expected while the kernel lists its nsid")
+	}
+	// The kernel is done: it freed the nsid, and may give it out again
+	// before the announcement.
+	r.apply([]message{newNSIDMsg(true, 0, 3), delNSIDMsg(true, 0, 3)}, later)
+	if r.byNSID[3] == nil {
+		t.Errorf("foo's late RTM_DELNSID killed the next holder of nsid 3")
+	}
+	// Once the kernel no longer lists a destroyed namespace's nsid, its
+	// announcement was read or lost.
+	bar := r.byNSID[3]
+	r.vanished(bar, later)
+	r.nsidTable(nil, later.Add(time.Second))
+	if _, ok := r.staleDel[3]; ok {
+		t.Errorf("an RTM_DELNSID still expected for an nsid the kernel no longer lists")
+	}
+}
