@@ -36,17 +36,17 @@ type requestSocket interface {
 type netlinkSocket struct {
 	c   *socket.Conn
 	pid uint32
+	// kernel is the address of the kernel, port id 0. Each socket has its
+	// own: sendto writes into it.
+	kernel unix.SockaddrNetlink
 }
-
-// kernel is the address of the kernel: port id 0.
-var kernel = &unix.SockaddrNetlink{Family: unix.AF_NETLINK}
 
 func openRequester() (*requester, error) {
 	c, err := socket.Socket(unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_ROUTE, "netlink", nil)
 	if err != nil {
 		return nil, fmt.Errorf("netlinkmon: open request socket: %w", err)
 	}
-	s := &netlinkSocket{c: c}
+	s := &netlinkSocket{c: c, kernel: unix.SockaddrNetlink{Family: unix.AF_NETLINK}}
 	if err := s.bind(); err != nil {
 		_ = c.Close()
 		return nil, fmt.Errorf("netlinkmon: open request socket: %w", err)
@@ -73,7 +73,7 @@ func (s *netlinkSocket) bind() error {
 func (s *netlinkSocket) portID() uint32 { return s.pid }
 
 func (s *netlinkSocket) send(b []byte) error {
-	return s.c.Sendto(context.Background(), b, 0, kernel)
+	return s.c.Sendto(context.Background(), b, 0, &s.kernel)
 }
 
 func (s *netlinkSocket) recv(b []byte) (int, uint32, error) {
