@@ -90,7 +90,7 @@ func parseFlags(args []string) (config, error) {
 		"Also discover network namespaces held only by processes, by scanning /proc.").
 		Default("true").Bool()
 	rescanInterval := app.Flag("netns.rescan-interval",
-		"How often the process scan for network namespaces runs.").
+		"How often the exporter checks its view of the network namespaces against the kernel: it scans the namespace directories and, with --netns.proc, the processes, and compares its nsids with the kernel's. A namespace missed, or a death or nsid not announced, is set right within this interval.").
 		Default(model.Duration(netlinkmon.DefaultRescanInterval).String()).Duration()
 	retention := app.Flag("netns.retention",
 		"How long the series of a network namespace that has died stay, with their final values.").

@@ -99,6 +99,17 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for typ, n := range s.Messages {
 		e.counter(messagesDesc, n, typ)
 	}
+	e.counter(dumpInterruptionsDesc, s.DumpInterruptions)
+	// Every reason from the start, so that rate() and alerts see the first
+	// repair.
+	for _, reason := range netlinkmon.RepairReasons() {
+		if _, ok := s.Repairs[reason]; !ok {
+			e.counter(registryRepairsDesc, 0, reason)
+		}
+	}
+	for reason, n := range s.Repairs {
+		e.counter(registryRepairsDesc, n, reason)
+	}
 	e.send(eventSubscribersDesc, prometheus.GaugeValue, float64(s.EventSubscribers), nil)
 	e.counter(eventsDroppedDesc, s.EventsDropped)
 }

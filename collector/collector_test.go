@@ -91,12 +91,20 @@ func fullSnapshot(tb testing.TB) netlinkmon.Snapshot {
 				Kinds: []netlinkmon.KindCounters{{Kind: "device"}},
 				Links: []netlinkmon.LinkCount{{Kind: "device", OperState: "down", Count: 1}},
 			},
+			{
+				// Namespaces that died unnamed: link counters only.
+				Name: netlinkmon.Unidentified, NSID: netlinkmon.NoNSID,
+				Kinds: []netlinkmon.KindCounters{{Kind: "veth", Created: started.Add(3 * time.Hour), Creations: 5, Deletions: 5}},
+			},
 		},
 		Discoveries: 3,
 		Removals:    1,
 		Overruns:    2,
 		Resyncs:     map[string]uint64{"overrun": 2, "nsid": 1},
-		Messages:    map[string]uint64{"newlink": 17, "dellink": 2, "newnsid": 1},
+		Repairs:     map[string]uint64{"nsid_gone": 1, "nsid_unannounced": 0, "nsid_reused": 2},
+		Messages:    map[string]uint64{"newlink": 17, "dellink": 2, "newnsid": 1, "malformed": 1, "foreign": 3},
+
+		DumpInterruptions: 4,
 
 		EventSubscribers: 2,
 		EventsDropped:    40,
@@ -115,11 +123,13 @@ netlink_link_carrier_changes_total{direction="down",kind="device",netns="host"} 
 netlink_link_carrier_changes_total{direction="down",kind="device",netns="ino-4026532400"} 0
 netlink_link_carrier_changes_total{direction="down",kind="veth",netns="cni-1234"} 0
 netlink_link_carrier_changes_total{direction="down",kind="veth",netns="host"} 1
+netlink_link_carrier_changes_total{direction="down",kind="veth",netns="unidentified"} 0
 netlink_link_carrier_changes_total{direction="up",kind="bridge",netns="host"} 0
 netlink_link_carrier_changes_total{direction="up",kind="device",netns="host"} 0
 netlink_link_carrier_changes_total{direction="up",kind="device",netns="ino-4026532400"} 0
 netlink_link_carrier_changes_total{direction="up",kind="veth",netns="cni-1234"} 0
 netlink_link_carrier_changes_total{direction="up",kind="veth",netns="host"} 3
+netlink_link_carrier_changes_total{direction="up",kind="veth",netns="unidentified"} 0
 # HELP netlink_link_creations_total Links that came into existence in the namespace. Links present when the exporter started are not counted.
 # TYPE netlink_link_creations_total counter
 netlink_link_creations_total{kind="bridge",netns="host"} 1
@@ -127,6 +137,7 @@ netlink_link_creations_total{kind="device",netns="host"} 0
 netlink_link_creations_total{kind="device",netns="ino-4026532400"} 0
 netlink_link_creations_total{kind="veth",netns="cni-1234"} 1
 netlink_link_creations_total{kind="veth",netns="host"} 4
+netlink_link_creations_total{kind="veth",netns="unidentified"} 5
 # HELP netlink_link_deletions_total Links that ceased to exist in the namespace, including those destroyed with it.
 # TYPE netlink_link_deletions_total counter
 netlink_link_deletions_total{kind="bridge",netns="host"} 0
@@ -134,6 +145,7 @@ netlink_link_deletions_total{kind="device",netns="host"} 0
 netlink_link_deletions_total{kind="device",netns="ino-4026532400"} 0
 netlink_link_deletions_total{kind="veth",netns="cni-1234"} 1
 netlink_link_deletions_total{kind="veth",netns="host"} 1
+netlink_link_deletions_total{kind="veth",netns="unidentified"} 5
 # HELP netlink_link_flag_changes_total Transitions of each IFF link flag, by flag (iproute2's names) and change (set or cleared). A series appears on its first change.
 # TYPE netlink_link_flag_changes_total counter
 netlink_link_flag_changes_total{change="cleared",flag="running",kind="veth",netns="cni-1234"} 1
@@ -168,15 +180,20 @@ netlink_netns_pod_info{namespace="kube-system",netns="ino-4026532400",pod="cored
 netlink_netns_pod_info{namespace="shop",netns="cni-1234",pod="web-0",uid="6f1c0e52-uid"} 1
 `
 	fullOtherText = `
+# HELP netlink_dump_interruptions_total Dumps that the kernel marked interrupted (NLM_F_DUMP_INTR) because links or namespaces came and went while they ran; each is made again, never used.
+# TYPE netlink_dump_interruptions_total counter
+netlink_dump_interruptions_total 4
 # HELP netlink_events_dropped_total Link events dropped for /events clients that did not keep up; each client is told how many it missed.
 # TYPE netlink_events_dropped_total counter
 netlink_events_dropped_total 40
 # HELP netlink_events_subscribers Clients of the /events stream now connected.
 # TYPE netlink_events_subscribers gauge
 netlink_events_subscribers 2
-# HELP netlink_messages_total Netlink messages received on the event socket, by message type.
+# HELP netlink_messages_total Netlink messages received on the event socket, by message type; messages of events or dumps that could not be decoded (malformed); datagrams from another sender than the kernel, dropped unread (foreign).
 # TYPE netlink_messages_total counter
 netlink_messages_total{type="dellink"} 2
+netlink_messages_total{type="foreign"} 3
+netlink_messages_total{type="malformed"} 1
 netlink_messages_total{type="newlink"} 17
 netlink_messages_total{type="newnsid"} 1
 # HELP netlink_netns_discoveries_total Network namespaces that began to be watched.
@@ -188,6 +205,11 @@ netlink_netns_removals_total 1
 # HELP netlink_overruns_total Receive-queue overruns (ENOBUFS) of the netlink event socket.
 # TYPE netlink_overruns_total counter
 netlink_overruns_total 2
+# HELP netlink_registry_repairs_total Corrections of the namespace registry that the kernel's nsid announcements should have made, by reason: nsid_gone, nsid_unannounced, nsid_reused.
+# TYPE netlink_registry_repairs_total counter
+netlink_registry_repairs_total{reason="nsid_gone"} 1
+netlink_registry_repairs_total{reason="nsid_reused"} 2
+netlink_registry_repairs_total{reason="nsid_unannounced"} 0
 # HELP netlink_resyncs_total Full re-reads of link state, by reason.
 # TYPE netlink_resyncs_total counter
 netlink_resyncs_total{reason="nsid"} 1
@@ -208,11 +230,13 @@ netlink_link_carrier_changes_total{direction="down",kind="device",namespace="",n
 netlink_link_carrier_changes_total{direction="down",kind="device",namespace="kube-system",netns="ino-4026532400",pod="coredns-0"} 0
 netlink_link_carrier_changes_total{direction="down",kind="veth",namespace="",netns="host",pod=""} 1
 netlink_link_carrier_changes_total{direction="down",kind="veth",namespace="shop",netns="cni-1234",pod="web-0"} 0
+netlink_link_carrier_changes_total{direction="down",kind="veth",namespace="",netns="unidentified",pod=""} 0
 netlink_link_carrier_changes_total{direction="up",kind="bridge",namespace="",netns="host",pod=""} 0
 netlink_link_carrier_changes_total{direction="up",kind="device",namespace="",netns="host",pod=""} 0
 netlink_link_carrier_changes_total{direction="up",kind="device",namespace="kube-system",netns="ino-4026532400",pod="coredns-0"} 0
 netlink_link_carrier_changes_total{direction="up",kind="veth",namespace="",netns="host",pod=""} 3
 netlink_link_carrier_changes_total{direction="up",kind="veth",namespace="shop",netns="cni-1234",pod="web-0"} 0
+netlink_link_carrier_changes_total{direction="up",kind="veth",namespace="",netns="unidentified",pod=""} 0
 # HELP netlink_link_creations_total Links that came into existence in the namespace. Links present when the exporter started are not counted.
 # TYPE netlink_link_creations_total counter
 netlink_link_creations_total{kind="bridge",namespace="",netns="host",pod=""} 1
@@ -220,6 +244,7 @@ netlink_link_creations_total{kind="device",namespace="",netns="host",pod=""} 0
 netlink_link_creations_total{kind="device",namespace="kube-system",netns="ino-4026532400",pod="coredns-0"} 0
 netlink_link_creations_total{kind="veth",namespace="",netns="host",pod=""} 4
 netlink_link_creations_total{kind="veth",namespace="shop",netns="cni-1234",pod="web-0"} 1
+netlink_link_creations_total{kind="veth",namespace="",netns="unidentified",pod=""} 5
 # HELP netlink_link_deletions_total Links that ceased to exist in the namespace, including those destroyed with it.
 # TYPE netlink_link_deletions_total counter
 netlink_link_deletions_total{kind="bridge",namespace="",netns="host",pod=""} 0
@@ -227,6 +252,7 @@ netlink_link_deletions_total{kind="device",namespace="",netns="host",pod=""} 0
 netlink_link_deletions_total{kind="device",namespace="kube-system",netns="ino-4026532400",pod="coredns-0"} 0
 netlink_link_deletions_total{kind="veth",namespace="",netns="host",pod=""} 1
 netlink_link_deletions_total{kind="veth",namespace="shop",netns="cni-1234",pod="web-0"} 1
+netlink_link_deletions_total{kind="veth",namespace="",netns="unidentified",pod=""} 5
 # HELP netlink_link_flag_changes_total Transitions of each IFF link flag, by flag (iproute2's names) and change (set or cleared). A series appears on its first change.
 # TYPE netlink_link_flag_changes_total counter
 netlink_link_flag_changes_total{change="cleared",flag="running",kind="veth",namespace="shop",netns="cni-1234",pod="web-0"} 1
@@ -264,6 +290,9 @@ netlink_netns_pod_info{namespace="shop",netns="cni-1234",pod="web-0",uid="6f1c0e
 // emptyText is what a monitor that has seen nothing yet exposes: the
 // unlabelled counters, and the overrun resync series so alerts have one.
 const emptyText = `
+# HELP netlink_dump_interruptions_total Dumps that the kernel marked interrupted (NLM_F_DUMP_INTR) because links or namespaces came and went while they ran; each is made again, never used.
+# TYPE netlink_dump_interruptions_total counter
+netlink_dump_interruptions_total 0
 # HELP netlink_events_dropped_total Link events dropped for /events clients that did not keep up; each client is told how many it missed.
 # TYPE netlink_events_dropped_total counter
 netlink_events_dropped_total 0
@@ -279,6 +308,11 @@ netlink_netns_removals_total 0
 # HELP netlink_overruns_total Receive-queue overruns (ENOBUFS) of the netlink event socket.
 # TYPE netlink_overruns_total counter
 netlink_overruns_total 0
+# HELP netlink_registry_repairs_total Corrections of the namespace registry that the kernel's nsid announcements should have made, by reason: nsid_gone, nsid_unannounced, nsid_reused.
+# TYPE netlink_registry_repairs_total counter
+netlink_registry_repairs_total{reason="nsid_gone"} 0
+netlink_registry_repairs_total{reason="nsid_reused"} 0
+netlink_registry_repairs_total{reason="nsid_unannounced"} 0
 # HELP netlink_resyncs_total Full re-reads of link state, by reason.
 # TYPE netlink_resyncs_total counter
 netlink_resyncs_total{reason="overrun"} 0

@@ -140,10 +140,10 @@ func TestCollectCreated(t *testing.T) {
 			}
 		}
 	}
-	// 38 counters of fullText and 12 per-link ones, less the 4 of the
+	// 48 counters of fullText and 12 per-link ones, less the 4 of the
 	// device kind of ino-4026532400 and 10 of links without a time.
-	if counters != 50 || withCreated != 36 {
-		t.Errorf("%d counter series, %d with a created timestamp; want 50 and 36", counters, withCreated)
+	if counters != 60 || withCreated != 46 {
+		t.Errorf("%d counter series, %d with a created timestamp; want 60 and 46", counters, withCreated)
 	}
 }
 

@@ -34,8 +34,13 @@ var (
 		"Full re-reads of link state, by reason.",
 		"reason")
 	messagesDesc = newDesc("", "messages_total",
-		"Netlink messages received on the event socket, by message type.",
+		"Netlink messages received on the event socket, by message type; messages of events or dumps that could not be decoded (malformed); datagrams from another sender than the kernel, dropped unread (foreign).",
 		"type")
+	dumpInterruptionsDesc = newDesc("", "dump_interruptions_total",
+		"Dumps that the kernel marked interrupted (NLM_F_DUMP_INTR) because links or namespaces came and went while they ran; each is made again, never used.")
+	registryRepairsDesc = newDesc("registry", "repairs_total",
+		"Corrections of the namespace registry that the kernel's nsid announcements should have made, by reason: nsid_gone, nsid_unannounced, nsid_reused.",
+		"reason")
 	eventSubscribersDesc = newDesc("events", "subscribers",
 		"Clients of the /events stream now connected.")
 	eventsDroppedDesc = newDesc("events", "dropped_total",
@@ -51,6 +56,8 @@ var otherDescs = []*prometheus.Desc{
 	overrunsDesc,
 	resyncsDesc,
 	messagesDesc,
+	dumpInterruptionsDesc,
+	registryRepairsDesc,
 	eventSubscribersDesc,
 	eventsDroppedDesc,
 }

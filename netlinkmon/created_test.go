@@ -52,13 +52,13 @@ func TestCreated(t *testing.T) {
 	}{
 		{
 			name: "the host's kinds begin at their first link",
-			run:  func(r *registry) { r.reconcile(r.self, []link{dev}, at(time.Second)) },
+			run:  func(r *registry) { r.reconcile(r.self, linkDump{links: []link{dev}}, at(time.Second)) },
 			want: map[series]time.Time{{"host", "device"}: at(time.Second)},
 		},
 		{
 			name: "a kind begins at its first link, and later links do not move it",
 			run: func(r *registry) {
-				r.reconcile(r.self, []link{dev}, at(time.Second))
+				r.reconcile(r.self, linkDump{links: []link{dev}}, at(time.Second))
 				applyAt(r, 5*time.Second, hostMsgs(hostNew(veth)))
 				applyAt(r, 6*time.Second, hostMsgs(hostDel(veth)))
 				applyAt(r, 7*time.Second, hostMsgs(hostNew(lk(4, "veth", ifUp))))
@@ -144,9 +144,9 @@ func TestCreated(t *testing.T) {
 // only after the series' last sample, which those failures mark stale.
 func TestCreatedBaseline(t *testing.T) {
 	r := newRegistry(hostIno, time.Minute)
-	r.reconcile(r.self, []link{lk(1, "device", ifUp)}, at(time.Second))
+	r.reconcile(r.self, linkDump{links: []link{lk(1, "device", ifUp)}}, at(time.Second))
 	pod := r.identify(3, 100, "pod", SourceDir, at(time.Second))
-	r.reconcile(pod, []link{lk(1, "device", ifUp), lk(2, "veth", ifUp)}, at(time.Second))
+	r.reconcile(pod, linkDump{links: []link{lk(1, "device", ifUp), lk(2, "veth", ifUp)}}, at(time.Second))
 	r.startCounting(at(2 * time.Second))
 	applyAt(r, 3*time.Second, hostMsgs(hostNew(lk(5, "veth", ifUp))))
 
@@ -171,7 +171,7 @@ func TestCreatedBaseline(t *testing.T) {
 func TestCreatedLinks(t *testing.T) {
 	r := newTestRegistry()
 	r.enableDetail()
-	r.reconcile(r.self, []link{named(lk(1, "device", ifUp), "lo")}, at(time.Second))
+	r.reconcile(r.self, linkDump{links: []link{named(lk(1, "device", ifUp), "lo")}}, at(time.Second))
 	applyAt(r, 2*time.Second, hostMsgs(hostNew(named(lk(5, "veth", ifUp), "v0"))))
 	applyAt(r, 3*time.Second, hostMsgs(hostDel(named(lk(5, "veth", ifUp), "v0"))))
 	applyAt(r, 4*time.Second, hostMsgs(hostNew(named(lk(6, "veth", ifUp), "v1"))))

@@ -148,6 +148,14 @@ func decodeLink(b []byte, k kinds) (link, error) {
 			n, err := attrU32(v, "IFLA_MASTER")
 			l.master = int32(n)
 			return err
+		case unix.IFLA_LINK:
+			n, err := attrU32(v, "IFLA_LINK")
+			l.peer = int32(n)
+			return err
+		case unix.IFLA_LINK_NETNSID:
+			n, err := attrU32(v, "IFLA_LINK_NETNSID")
+			l.linkNSID, l.hasLinkNSID = int32(n), true
+			return err
 		case unix.IFLA_CARRIER_UP_COUNT:
 			n, err := attrU32(v, "IFLA_CARRIER_UP_COUNT")
 			l.carrierUp, l.hasCarrier = n, true

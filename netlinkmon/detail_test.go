@@ -35,7 +35,7 @@ func at(d time.Duration) time.Time       { return t0.Add(d) }
 func hostMsgs(msgs ...message) []message { return msgs }
 func hostNew(l link) message             { return newLinkMsg(true, 0, l) }
 func hostDel(l link) message             { return delLinkMsg(true, 0, l) }
-func seedHost(r *registry, ls ...link)   { r.reconcile(r.self, ls, t0) }
+func seedHost(r *registry, ls ...link)   { r.reconcile(r.self, linkDump{links: ls}, t0) }
 func applyAt(r *registry, d time.Duration, msgs []message) {
 	r.nextBatch()
 	r.apply(msgs, at(d))
@@ -155,7 +155,7 @@ func TestRegistryLinkDetail(t *testing.T) {
 			name: "found gone by a resync",
 			run: func(r *registry) {
 				seedHost(r, br, veth)
-				r.reconcile(r.self, []link{br}, at(3*time.Second))
+				r.reconcile(r.self, linkDump{links: []link{br}}, at(3*time.Second))
 				// Its RTM_DELLINK, in flight during the dump, changes nothing.
 				applyAt(r, 4*time.Second, hostMsgs(hostDel(withOper(veth, 2))))
 			},

@@ -40,10 +40,19 @@
 // It waits on the event socket (a raw descriptor in an epoll instance of its
 // own, so that a datagram wakes nobody unless the reader waits), reads every
 // queued datagram without blocking (a drain), and hands the decoded messages
-// over as a batch. Dumps that the loop asked for are made only right after a
-// drain that emptied the socket, and travel in the same batch, after its
-// messages: every message the kernel sent before a dump is applied before the
-// dump. After each batch the reader rests for coalesce.
+// over as a batch. Datagrams whose sender is not the kernel (any process may
+// send one to the socket's port) are dropped and counted as foreign.
+//
+// What the loop asks of the kernel is asked only right after a drain that
+// emptied the socket, and the answers travel in the same batch, after its
+// messages: every message the kernel sent before a request is applied before
+// its answer. The requests are the nsids of namespace files that scans found,
+// the nsid table and lookups of nsids (see "Self-repair"), and dumps, in that
+// order. Dumps wait for RTNL, which the kernel may hold for long: once a scan
+// asks to resolve a file, the dumps left wait for the next batch, and the
+// reader skips its rest, so that a namespace that lives only moments is
+// resolved while its file is there. Otherwise the reader rests for coalesce
+// after each batch.
 //
 // The loop goroutine applies batches to the registry, which holds every
 // namespace and does no I/O (its tests drive it with hand-made messages). It
@@ -67,7 +76,8 @@
 //     milliseconds of a change to the entries of a watched directory
 //     (inotify) or to the mount table (POLLPRI on /proc/self/mountinfo:
 //     "ip netns add" bind-mounts onto a file it created earlier, which
-//     raises no inotify event). Every signal scans every directory.
+//     raises no inotify event). Every signal scans every directory, and so
+//     does every [Options.RescanInterval].
 //   - A process scan, every [Options.RescanInterval] with [Options.ProcScan].
 //   - The kernel: an RTM_NEWNSID in the host's nsid space for an nsid the
 //     monitor does not know, a link message from such an nsid (its
@@ -81,14 +91,25 @@
 //     scan.
 //
 // A scan only stats namespace files. For each one whose inode the monitor
-// does not know, the loop opens the file (checking that it still is the
-// network namespace with that inode), asks the kernel for its nsid with
-// RTM_GETNSID, has the kernel assign one with RTM_NEWNSID if it has none
-// (without an nsid the kernel delivers none of its events to the event
-// socket), and closes the file. A file that vanished or changed in between
-// (another inode, or no network namespace) is skipped: the kernel reuses
-// inodes at once, so the next namespace with that inode must not wait. Any
-// other failure is logged and the inode left alone for retryFailed.
+// does not know, the reader, after its next drain, opens the file (checking
+// that it still is the network namespace with that inode), asks the kernel
+// for its nsid with RTM_GETNSID, has the kernel assign one with RTM_NEWNSID
+// if it has none (without an nsid the kernel delivers none of its events to
+// the event socket), and closes the file; the loop names the namespace when
+// it applies the answer. Asked by the loop at once, the kernel's answer would
+// be newer than the registry, which could still hold an earlier namespace at
+// that nsid, dead but not yet announced: the scan would give it the new one's
+// name. A file that vanished or changed in between (another inode, or no
+// network namespace) is skipped: the kernel reuses inodes at once, so the
+// next namespace with that inode must not wait. Any other failure is logged
+// and the inode left alone for retryFailed.
+//
+// A namespace made with a veth whose peer is created in it, while it has no
+// nsid yet, is not announced until the report of the host end assigns the
+// nsid, and the peer's registration, which came before, is never delivered.
+// The host end's registration names the peer (IFLA_LINK_NETNSID, IFLA_LINK):
+// the peer is counted by the namespace's first dump, or, if the namespace
+// dies before one reads it, at its death.
 //
 // # Names
 //
@@ -96,13 +117,18 @@
 // its life: "host" for the exporter's own, the file name (invalid UTF-8
 // replaced by U+FFFD) for one found in a directory, "ino-<inode>" for one
 // found only through a process. Two living namespaces never share a name: a
-// namespace whose name a living one holds takes "ino-<inode>". One found in a
-// directory first waits up to nameWait for the name, because "ip netns del
-// X; ip netns add X" makes the new X before the old one's death is known: it
-// takes the name at the old one's death, or "ino-<inode>" if the wait ends
-// first (which each prune checks). A name that a dead namespace within its
-// retention holds is taken at once, and the dead one's series end early
-// rather than collide.
+// namespace whose name a living one holds takes "ino-<inode>", and so does a
+// file called [Unidentified]. One found in a directory first waits up to
+// nameWait for the name, because "ip netns del X; ip netns add X" makes the
+// new X before the old one's death is known: it takes the name at the old
+// one's death, or "ino-<inode>" if the wait ends first (which each prune
+// checks), or at its own death, whichever comes first. A name that a dead
+// namespace within its retention holds is taken at once, and the dead one's
+// series end early rather than collide.
+//
+// A namespace that dies before any scan named it leaves its counters to
+// [Unidentified], which adds up those of all such namespaces and is kept for
+// the retention after the last of them.
 //
 // # Pods
 //
@@ -129,26 +155,62 @@
 //
 // Until the RTM_NEWNSID of an nsid the monitor had assigned is read, an
 // RTM_DELNSID of that nsid belongs to an earlier holder and is ignored. That
-// wait ends when the RTM_NEWNSID is read, or at a resync whose drain came
-// after the assignment (the message was then read or lost).
+// wait ends when the RTM_NEWNSID is read, or at a resync or rescan whose drain
+// came after the assignment (the message was then read or lost).
+//
+// The kernel announces an nsid once each time it gives it out. A namespace's
+// first RTM_NEWNSID is its own (its assignment, whoever made it); a second
+// one while it holds the nsid means that the kernel gave the nsid to another
+// namespace before announcing this one's death, or that this announcement
+// was lost: the namespace is counted dead, its RTM_DELNSID expected, and the
+// nsid's new holder watched (a repair, nsid_reused). A namespace that a scan
+// named before its RTM_NEWNSID was read takes the next one as its own; one
+// known since before the monitor read any announcement of it (at start, or
+// after an overrun) has none to wait for, and cannot tell a reuse this way:
+// the old holder's RTM_DELNSID, which the kernel sends right after freeing
+// the nsid, or the rescan, tell.
 //
 // # The seed dump and settling one batch later
 //
-// The dump of a namespace found after the start is asked for at the end of
-// the loop turn that found it. The dump counts: a link it finds that the
-// monitor did not know is a creation, a link it lacks is a deletion, a flag
-// that differs is a change. Creations and deletions are not counted at once,
-// though. The kernel keeps sending while a dump runs, so the next batch may
-// hold messages older than the dump: the registration of a link that moved
-// into the namespace, say, which the dump already shows. Such differences
-// are held until the next batch is applied (the reader sends it even if it is
+// The dump of a namespace found after the start is asked for at the end of the
+// loop turn that found it. The dump counts: a link it finds that the monitor
+// did not know is a creation, a link it lacks is a deletion, a flag that
+// differs is a change. A dump applies to the namespace it was asked for, and
+// to no later holder of its nsid. Creations and deletions are not counted at
+// once, though. The kernel keeps sending while a dump runs, so the next batch
+// may hold messages older than the dump: the registration of a link that moved
+// into the namespace, say, which the dump already shows. Such differences are
+// held until the next batch is applied (the reader sends it even if it is
 // empty), and counted then, unless a message of that batch says how the link
-// came or went: a registration that follows the link's departure from
-// another namespace makes it a move in, an RTM_DELLINK that names a new
-// namespace makes it a move out. While a link waits to be settled, its
-// messages count no flag changes: they may be older than the dump. A dump
-// that fails with another error than a gone namespace is retried after
-// retryDump.
+// came or went: a registration that follows the link's departure from another
+// namespace makes it a move in, an RTM_DELLINK that names a new namespace
+// makes it a move out. While a link waits to be settled, its messages count no
+// flag changes: they may be older than the dump. A dump that fails with
+// another error than a gone namespace, or that the kernel kept interrupting,
+// is retried after retryDump.
+//
+// # Interrupted dumps and odd messages
+//
+// The kernel marks a message of a dump NLM_F_DUMP_INTR when the set it dumps
+// changed between two parts of it: kernels that resume a link dump by
+// position (5.15 and 6.1 among them) may then skip a link that exists, and a
+// reconcile would count it deleted, and created again later. The requester
+// reads replies itself, because mdlayher/netlink hides the NLMSG_DONE that
+// ends a dump, which carries the flag alone when the last part is empty. An
+// interrupted dump, link or nsid, is made again at once, up to
+// maxDumpAttempts times, and never used: after the last attempt the state
+// stays as it was. Each interruption counts. A namespace whose baseline dump
+// the kernel kept interrupting counts nothing (its messages are older than
+// its baseline) until a dump of it completes, which is its baseline; until
+// then the baseline is not complete (Monitor.baselinePending).
+//
+// Dumps decode links as events do, with the decoder that reads only what the
+// counters need, so that the two agree and that an attribute nothing reads
+// (a hardware address of one byte, say, which rtnetlink.LinkMessage rejects)
+// fails nothing. A message truncated where the counters need it is skipped,
+// counted as malformed, and logged once per namespace; its link keeps the
+// state it had, and the rest of the dump applies. A malformed message whose
+// ifindex cannot be read makes the dump blind: it finds no link gone.
 //
 // # Death
 //
@@ -157,21 +219,30 @@
 //   - at its RTM_DELNSID, unless the message belongs to an earlier holder of
 //     the nsid (see "nsid assignment and its announcements" above and
 //     "Stale RTM_DELNSID" below);
-//   - when a dump of its nsid fails because no namespace has that nsid any
+//   - when a dump asked for it fails because no namespace has its nsid any
 //     more: every message sent before the dump has been applied, so its
-//     RTM_DELNSID was lost in an overrun or is still on its way. A dump's
-//     result goes to whichever namespace holds the nsid when it is applied:
-//     for now, a dump asked for an earlier holder, made after that one died
-//     and applied after the nsid went to a new one, kills the new one too;
-//   - when its nsid is given to another namespace (see "nsid assignment and
-//     its announcements");
+//     RTM_DELNSID was lost in an overrun or is still on its way (the kernel
+//     fails a dump of a namespace being destroyed at once, and frees its
+//     nsid later). The dump of an nsid's earlier holder is not applied to a
+//     later one;
+//   - when its nsid is given to another namespace, or announced again (see
+//     "nsid assignment and its announcements");
+//   - when a rescan finds its nsid gone (see "Self-repair");
+//   - when a scan no longer finds its file and a lookup of its nsid fails:
+//     "ip netns del" removes the file at once, but the kernel announces the
+//     death only once it has destroyed the namespace, which can take seconds
+//     while others hold RTNL, and fails the lookup at once (RTM_GETNSID with
+//     NETNSA_NSID, which needs no RTNL). One that lives on without its file
+//     is looked up at each scan;
 //   - during the baseline, when it is gone before its first dump.
 //
 // The kernel sends no RTM_DELLINK for the devices of a dying namespace, so
 // death counts each remaining link as deleted (via netns_death), after
-// counting as created those that a dump found and that were not settled yet;
-// links that a dump found gone and that were not settled yet are counted as
-// deleted too. A death counts as a removal if the namespace was named. The
+// counting as created those that a dump found and that were not settled yet,
+// and the veth peers that only their host end showed; links that a dump found
+// gone and that were not settled yet are counted as deleted too. A death
+// counts as a removal if the namespace was named; otherwise its counters go
+// to Unidentified. The
 // kernel gives a dead namespace's inode to a new one at once, so after a
 // batch in which an RTM_DELNSID killed a named namespace the loop scans the
 // directories again: a namespace that an earlier scan skipped as already
@@ -179,14 +250,42 @@
 //
 // # Stale RTM_DELNSID
 //
-// When the monitor counts a namespace dead before its RTM_DELNSID (a dump
-// found its nsid gone, or its nsid went to another namespace), it expects
-// that message: the next RTM_DELNSID of the nsid is swallowed, so that it
-// does not kill the nsid's next holder. The new holder's RTM_NEWNSID does
+// When the monitor counts a namespace dead before its RTM_DELNSID (a dump or
+// a rescan found its nsid gone, or its nsid went to another namespace or was
+// announced again), it expects that message: the next RTM_DELNSID of the
+// nsid is swallowed, so that it does not kill the nsid's next holder, and
+// two such deaths at one nsid expect two. The new holder's RTM_NEWNSID does
 // not end the expectation, since the old holder's RTM_DELNSID may follow it.
-// An expectation ends after staleDelTTL, or at a resync whose drain came
-// after it was made: every RTM_DELNSID sent before a drain has been read or
-// lost.
+// An expectation ends after staleDelTTL, or at a resync or rescan whose drain
+// came after it was made: every RTM_DELNSID sent before a drain has been read
+// or lost. Not while the kernel still lists the nsid of a namespace counted
+// dead because a dump or a lookup of it failed: the kernel fails those as
+// soon as it begins to destroy a namespace, and frees and announces the nsid
+// only once done, seconds later maybe; until then the listed nsid is no new
+// namespace either. An expectation that swallowed a living namespace's
+// death, or that ended too early, leaves a wrong state that the rescan sets
+// right.
+//
+// # Self-repair
+//
+// A lost RTM_DELNSID (in an overrun), a lost RTM_NEWNSID, or an nsid given
+// out again before its holder's death was announced can leave a dead
+// namespace alive in the registry, a living one unwatched, or links counted
+// in the wrong namespace. Every [Options.RescanInterval], whether or not
+// [Options.ProcScan] is set, the loop scans the directories (and the
+// processes), and asks the reader for the kernel's nsid table, read after a
+// drain. The kernel lists nsids by position, so a table taken while
+// namespaces come and go can skip a living nsid; and it lists the nsid of a
+// namespace being destroyed. So each nsid on which the table and the
+// registry disagree is looked up (RTM_GETNSID with NETNSA_NSID, which the
+// kernel answers without taking RTNL, unlike a link dump) before anything
+// changes: a namespace whose nsid is gone is counted dead (repair
+// nsid_gone), an nsid that exists but that the registry lacks is watched
+// (nsid_unannounced), unless a message applied meanwhile explains either.
+// Repairs are counted by reason ([Snapshot.Repairs]). A wrong state thus
+// lasts at most one interval, with one exception: a dead namespace whose
+// nsid went to a namespace that no scan can reach, with both announcements
+// lost, is not told apart from the new holder.
 //
 // # The life of a link
 //
@@ -222,17 +321,18 @@
 //
 // When the receive queue overflows, the kernel drops messages and recvmsg
 // reports ENOBUFS; a truncated datagram is treated the same way. The reader
-// then reads on to the end of the queue (the kernel drops everything until
-// the queue has been emptied), lists every nsid, and dumps the host and
-// every nsid. The loop counts the overrun, and the resync (an [EventResync] to
+// then reads on to the end of the queue (the kernel drops everything until the
+// queue has been emptied), lists every nsid, and dumps the host and every
+// nsid. The loop counts the overrun, and the resync (an [EventResync] to
 // subscribers), counts every difference the dumps show (settled one batch
 // later), starts watching the nsids it did not know, and asks for dumps of
 // those it knows that the list lacks: a multi-part nsid dump resumes by
 // position, so a list taken while namespaces come and go can skip one, and
-// only a dump tells whether it died. If the nsid list cannot be read, the
-// loop asks for dumps of the host and of every namespace it knows instead,
-// and counts no resync. Changes that undid each other during the
-// blind window are not seen, except carrier transitions (see above).
+// only a dump tells whether it died. If the nsid list cannot be read (or the
+// kernel kept interrupting it), the loop asks for dumps of the host and of
+// every namespace it knows instead, and counts no resync. Changes that undid
+// each other during the blind window are not seen, except carrier transitions
+// (see above).
 //
 // # Retention and pruning
 //
@@ -271,7 +371,11 @@
 //     permission error, say) is left alone, so that every scan neither
 //     retries it nor logs again.
 //   - retryDump (1 s): how long after a failed dump (other than a gone
-//     namespace) it is tried again.
+//     namespace), or one the kernel kept interrupting, it is tried again.
+//   - maxDumpAttempts (3): how many times in a row an interrupted dump is
+//     made. A dump is interrupted when links come and go while it runs,
+//     which a retry a moment later usually escapes; more in a row wait for
+//     RTNL each, while the churn that interrupts them goes on.
 //   - minProcScanGap (1 s): the least time between two process scans that
 //     unnamed namespaces trigger: a burst of kernel-announced namespaces
 //     would otherwise scan every process at every batch. The periodic scan
@@ -287,11 +391,13 @@
 //   - tombstoneTTL (10 s): how long after the dump that found a link gone its
 //     settled tombstone is kept, for the RTM_DELLINK that was in flight when
 //     the dump ran, which is read within a batch or two.
-//   - [DefaultRescanInterval] (10 s): how often the process scan runs. It stats
-//     every process's namespace file, and finds the namespaces that only
-//     processes hold and that no one gave an nsid; one that got an nsid (a
-//     veth peer moved into it, say) is found sooner, by the scan its
-//     RTM_NEWNSID triggers.
+//   - [DefaultRescanInterval] (10 s): how often the scans run and the nsid
+//     table is compared, which bounds how long a lost announcement leaves
+//     the registry wrong. The process scan stats every process's namespace
+//     file, and finds the namespaces that only processes hold and that no
+//     one gave an nsid; one that got an nsid (a veth peer moved into it, say)
+//     is found sooner, by the scan its RTM_NEWNSID triggers. The nsid table
+//     costs one dump that needs no RTNL.
 //   - [DefaultRetention] (5 min): the exporter's default for how long a dead
 //     namespace's series stay: long enough for several scrapes at the usual
 //     intervals to see a short-lived namespace's last counts, short enough

@@ -53,6 +53,15 @@ func (ns *namespace) emitGone(index int32, t tombstone, now time.Time) {
 	}
 }
 
+// emitPeer publishes the creation and deletion of a link that only its
+// peer's registration showed, and that died with its namespace.
+func (ns *namespace) emitPeer(index int32, kind string, now time.Time) {
+	if ns.feed.Active() {
+		ns.feed.Publish(ns.event(EventCreated, ViaPeer, index, "", kind, "", now))
+		ns.feed.Publish(ns.event(EventDeleted, ViaNetnsDeath, index, "", kind, "", now))
+	}
+}
+
 // emitCarrier publishes carrier transitions that a dump newer than the
 // link's registration l revealed.
 func (ns *namespace) emitCarrier(st *linkState, l *link, up, down uint32, now time.Time) {

@@ -285,7 +285,7 @@ func TestNamespaceEventsCostNothingUnwatched(t *testing.T) {
 	const up, down = iffUp | iffRunning, 0
 	flip := func(ns *namespace) func() {
 		a, b := withChange(lk(5, "veth", up), 0), withChange(lk(5, "veth", down), 0)
-		ns.reconcile([]link{a}, false, t0, 1)
+		ns.reconcile(linkDump{links: []link{a}}, false, t0, 1)
 		return func() {
 			ns.newLink(&b, false, t0)
 			ns.newLink(&a, false, t0)

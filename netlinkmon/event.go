@@ -56,6 +56,11 @@ const (
 	// ViaNetnsDeath is a link deleted because its namespace died: the
 	// kernel sends no event for those.
 	ViaNetnsDeath Via = "netns_death"
+	// ViaPeer is the creation of a link that only its veth peer's
+	// registration in the exporter's namespace showed: the kernel did not
+	// announce it, as its namespace had no nsid yet, and the namespace died
+	// before a dump could read it. Its deletion follows, ViaNetnsDeath.
+	ViaPeer Via = "peer"
 )
 
 // An Event is one thing that happened to a link, as the monitor counted it,

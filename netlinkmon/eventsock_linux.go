@@ -46,8 +46,10 @@ type eventSocket struct {
 	// wake ends a wait: for requests and cancellation.
 	wake *eventfd.Wakeup
 
-	msg   unix.Msghdr
-	iov   unix.Iovec
+	msg unix.Msghdr
+	iov unix.Iovec
+	// from receives the sender of each datagram.
+	from  unix.RawSockaddrNetlink
 	buf   []byte
 	oob   []byte
 	kinds kinds
@@ -150,6 +152,12 @@ func (s *eventSocket) drain(b *batch) (empty bool, err error) {
 		case err != nil:
 			return false, os.NewSyscallError("recvmsg", err)
 		}
+		if s.from.Pid != 0 {
+			// Any process may send a datagram to the socket's port;
+			// only the kernel's count.
+			b.foreign++
+			continue
+		}
 		if flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
 			// Part of an event is lost: as good as an overrun.
 			b.malformed++
@@ -166,6 +174,8 @@ func (s *eventSocket) drain(b *batch) (empty bool, err error) {
 // recv is recvmsg(2) on preallocated buffers: unix.Recvmsg allocates a
 // source address for every datagram, and this is the hot path.
 func (s *eventSocket) recv() (n, oobn, flags int, err error) {
+	s.msg.Name = (*byte)(unsafe.Pointer(&s.from))
+	s.msg.Namelen = unix.SizeofSockaddrNetlink
 	s.msg.Control = &s.oob[0]
 	s.msg.SetControllen(len(s.oob))
 	s.msg.Flags = 0

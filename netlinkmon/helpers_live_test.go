@@ -19,13 +19,16 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 
 	"github.com/netlink-exporter/netlink_exporter/internal/testns"
 	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
@@ -59,12 +62,19 @@ func (l testLog) Write(p []byte) (int, error) {
 // without an error.
 func startMonitor(t *testing.T, opts netlinkmon.Options) *netlinkmon.Monitor {
 	t.Helper()
+	return startMonitorIn(t, context.Background(), opts)
+}
+
+// startMonitorIn is startMonitor with a context of the caller's, whose values
+// the monitor sees (netlinkmon.DropMessages).
+func startMonitorIn(t *testing.T, parent context.Context, opts netlinkmon.Options) *netlinkmon.Monitor {
+	t.Helper()
 	testns.RequireRoot(t)
 	if opts.Logger == nil {
 		// Shown only when the test fails.
 		opts.Logger = slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(parent)
 	mon, err := netlinkmon.Start(ctx, opts)
 	if err != nil {
 		cancel()
@@ -248,4 +258,31 @@ func ipIn(t *testing.T, pid int, args ...string) {
 	if out, err := exec.Command("nsenter", args...).CombinedOutput(); err != nil {
 		t.Fatalf("nsenter %s: %v: %s", strings.Join(args, " "), err, out)
 	}
+}
+
+// bindInto makes a namespace in /run/netns, orig, and bind-mounts it into dir
+// under a name of its own; remove unmounts it and deletes the namespace.
+func bindInto(t *testing.T, dir string) (name, orig string, remove func()) {
+	t.Helper()
+	orig = testns.Add(t)
+	name = testns.Name(t, "dir")
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, nil, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("/run/netns/"+orig, path, "", unix.MS_BIND, ""); err != nil {
+		t.Fatalf("bind /run/netns/%s on %s: %v", orig, path, err)
+	}
+	mounted := true
+	remove = func() {
+		if mounted {
+			mounted = false
+			if err := unix.Unmount(path, unix.MNT_DETACH); err != nil {
+				t.Errorf("unmount %s: %v", path, err)
+			}
+			testns.Del(t, orig)
+		}
+	}
+	t.Cleanup(remove)
+	return name, orig, remove
 }

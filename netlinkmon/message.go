@@ -45,6 +45,14 @@ type link struct {
 	// master is the ifindex of the link's master (a bridge, say) in the
 	// same namespace, or 0.
 	master int32
+	// peer is IFLA_LINK: the ifindex of the link's peer (a veth's other
+	// end) or lower device, in the namespace that linkNSID names when
+	// hasLinkNSID, else in the link's own; 0 if none.
+	peer int32
+	// linkNSID is IFLA_LINK_NETNSID, relative to the link's namespace:
+	// where its peer or lower device lives when that is another one.
+	hasLinkNSID bool
+	linkNSID    int32
 
 	hasCarrier  bool
 	carrierUp   uint32
@@ -70,4 +78,19 @@ type message struct {
 	link link
 	// peer is the nsid that msgNewNSID or msgDelNSID announces.
 	peer int32
+}
+
+// A linkDump is the links of one namespace, as one dump read them.
+type linkDump struct {
+	links []link
+	// skipped holds the ifindexes of links whose messages were malformed
+	// where the counters need them: the dump tells nothing of those links.
+	skipped []int32
+	// blind is set when a malformed message did not even hold an ifindex:
+	// the dump cannot tell which links are gone.
+	blind bool
+	// malformed counts the messages skipped.
+	malformed int
+	// interruptions counts the attempts that the kernel interrupted.
+	interruptions int
 }

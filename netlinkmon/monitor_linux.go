@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -63,6 +64,8 @@ type Monitor struct {
 	// failed remembers namespaces that could not be watched, so that every
 	// scan does not retry them and log again.
 	failed map[uint64]time.Time
+	// resolving holds the inodes whose nsids the reader was asked for.
+	resolving map[uint64]struct{}
 
 	// cancel stops the goroutines when the loop ends early.
 	cancel context.CancelFunc
@@ -91,12 +94,13 @@ func Start(ctx context.Context, opts Options) (*Monitor, error) {
 		return nil, fmt.Errorf("netlinkmon: %w", err)
 	}
 	m := &Monitor{
-		log:     opts.Logger,
-		opts:    opts,
-		nsfsDev: nsfsDev,
-		reg:     newRegistry(selfIno, opts.Retention),
-		done:    make(chan struct{}),
-		failed:  make(map[uint64]time.Time),
+		log:       opts.Logger,
+		opts:      opts,
+		nsfsDev:   nsfsDev,
+		reg:       newRegistry(selfIno, opts.Retention),
+		done:      make(chan struct{}),
+		failed:    make(map[uint64]time.Time),
+		resolving: make(map[uint64]struct{}),
 	}
 	m.reg.log = m.log
 	if opts.LinkDetail {
@@ -111,9 +115,13 @@ func Start(ctx context.Context, opts Options) (*Monitor, error) {
 		m.events.close()
 		return nil, err
 	}
-	if err := m.baseline(); err != nil {
+	complete, err := m.baseline()
+	if err != nil {
 		m.closeSockets()
 		return nil, err
+	}
+	if !complete {
+		m.log.Warn("The kernel kept interrupting baseline link dumps; retrying", "namespaces", m.baselinePending())
 	}
 	m.reg.startCounting(time.Now())
 
@@ -121,6 +129,7 @@ func Start(ctx context.Context, opts Options) (*Monitor, error) {
 	batches := make(chan batch, batchQueue)
 	dirChanged := make(chan struct{}, 1)
 	m.reader = newReader(m.events, m.req)
+	m.reader.drop, _ = ctx.Value(dropKey{}).(func(message) bool)
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
@@ -139,41 +148,81 @@ func Start(ctx context.Context, opts Options) (*Monitor, error) {
 	return m, nil
 }
 
-// baseline reads the namespaces and links present at start. They are not
-// counted as created.
-func (m *Monitor) baseline() error {
-	links, err := m.req.links(NoNSID)
-	if err != nil {
-		return err
+// baseline checks that the kernel has what the monitor needs, and reads the
+// namespaces and links present at start, which are not counted as created.
+// It reports whether every dump of it was complete: the kernel marks a dump
+// interrupted when links come and go while it runs (see "Interrupted dumps"
+// in the package documentation). A namespace whose dump never completed
+// counts nothing until a later one does; baselinePending says how many wait.
+func (m *Monitor) baseline() (complete bool, err error) {
+	if err := m.req.probe(); err != nil {
+		return false, err
 	}
-	now := time.Now()
-	m.reg.reconcile(m.reg.self, links, now)
+	d, err := m.req.links(NoNSID)
+	if err := m.applyBaselineDump(m.reg.self, d, err); err != nil {
+		return false, err
+	}
 	m.scanDirs()
 	if m.opts.ProcScan {
 		m.scanProc()
 	}
 	// Namespaces that already had nsids but that no scan can reach.
-	ids, err := m.req.nsids()
+	ids, interruptions, err := m.req.nsids()
+	m.mu.Lock()
+	m.reg.interruptions += uint64(interruptions)
+	if err == nil {
+		for _, id := range ids {
+			if _, ok := m.reg.byNSID[id]; !ok {
+				m.reg.add(id, time.Now())
+			}
+		}
+	}
+	nss := slices.Collect(maps.Values(m.reg.byNSID))
+	m.mu.Unlock()
 	if err != nil {
+		return false, err
+	}
+	for _, ns := range nss {
+		d, err := m.req.links(ns.nsid)
+		if err := m.applyBaselineDump(ns, d, err); err != nil {
+			return false, err
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.reg.foreign += uint64(m.req.takeForeign())
+	return len(m.reg.baselining) == 0, nil
+}
+
+// applyBaselineDump applies the baseline dump of ns. It returns the error
+// that fails the start, if any.
+func (m *Monitor) applyBaselineDump(ns *namespace, d linkDump, err error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	m.reg.interruptions += uint64(d.interruptions)
+	switch {
+	case err == nil:
+		m.noteMalformed(ns, d)
+		m.reg.reconcile(ns, d, now)
+	case errors.Is(err, errInterrupted):
+		m.reg.interruptedBaseline(ns)
+		m.reg.seedAfter(ns, now.Add(retryDump))
+	case ns != m.reg.self && errors.Is(err, errNoNamespace):
+		m.reg.kill(ns, now, "gone before its first dump")
+	default:
 		return err
 	}
-	for _, id := range ids {
-		if _, ok := m.reg.byNSID[id]; !ok {
-			m.reg.add(id, now)
-		}
-	}
-	for id, ns := range m.reg.byNSID {
-		links, err := m.req.links(id)
-		switch {
-		case err == nil:
-			m.reg.reconcile(ns, links, now)
-		case errors.Is(err, errNoNamespace):
-			m.reg.kill(ns, now, "gone before its first dump")
-		default:
-			return err
-		}
-	}
 	return nil
+}
+
+// baselinePending returns how many namespaces, the exporter's own included,
+// still wait for a baseline dump that the kernel did not interrupt. The
+// baseline is complete once none does.
+func (m *Monitor) baselinePending() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.reg.baselining)
 }
 
 func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-chan struct{}) {
@@ -183,12 +232,8 @@ func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-c
 	defer m.cancel()
 	defer m.reg.feed.Stop()
 
-	var procTick <-chan time.Time
-	if m.opts.ProcScan {
-		t := time.NewTicker(m.opts.RescanInterval)
-		defer t.Stop()
-		procTick = t.C
-	}
+	rescan := time.NewTicker(m.opts.RescanInterval)
+	defer rescan.Stop()
 	prune := time.NewTicker(pruneInterval)
 	defer prune.Stop()
 	// catchUp arms seedTimer when a retried dump is due; nothing is yet.
@@ -212,8 +257,8 @@ func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-c
 			m.apply(b)
 		case <-dirChanged:
 			m.scanDirs()
-		case <-procTick:
-			m.scanProc()
+		case <-rescan.C:
+			m.rescan()
 		case <-prune.C:
 			now := time.Now()
 			m.mu.Lock()
@@ -244,6 +289,17 @@ func (m *Monitor) announceAdded() {
 	}
 }
 
+// rescan is the periodic repair: the scans, which find what a watch or an
+// announcement missed, and the nsid table, which the next batch compares
+// with the kernel's. See "Self-repair" in the package documentation.
+func (m *Monitor) rescan() {
+	m.scanDirs()
+	if m.opts.ProcScan {
+		m.scanProc()
+	}
+	m.reader.requestNSIDs()
+}
+
 func (m *Monitor) apply(b batch) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -253,15 +309,14 @@ func (m *Monitor) apply(b batch) {
 	if m.reg.apply(b.msgs, now) {
 		m.resolveWanted = true
 	}
-	if m.reg.removals != removals {
-		// The kernel reuses a dead namespace's inode at once: a new
-		// namespace that a scan skipped as already watched is found now.
-		m.rescanWanted = true
-	}
 	m.reg.settle()
 	if b.malformed > 0 {
 		m.reg.malformed += uint64(b.malformed)
 		m.log.Debug("Skipped malformed netlink messages", "count", b.malformed)
+	}
+	if b.foreign > 0 {
+		m.reg.foreign += uint64(b.foreign)
+		m.log.Debug("Dropped netlink datagrams that the kernel did not send", "count", b.foreign)
 	}
 	if b.overrun {
 		m.reg.overruns++
@@ -269,21 +324,36 @@ func (m *Monitor) apply(b batch) {
 	if b.resync != nil {
 		m.applyResync(b.resync, now, b.drained)
 	}
+	for _, res := range b.resolved {
+		m.applyResolution(res, now)
+	}
+	if b.nsids != nil {
+		m.applyNSIDList(b.nsids, now, b.drained)
+	}
+	for _, c := range b.confirmed {
+		m.applyConfirmation(c, now)
+	}
 	for _, d := range b.dumps {
 		m.applyDump(d, now)
+	}
+	if m.reg.removals != removals {
+		// The kernel reuses a dead namespace's inode at once: a new
+		// namespace that a scan skipped as already watched is found now.
+		m.rescanWanted = true
 	}
 }
 
 // applyResync counts every difference between the state and a full re-read
 // made after events were lost.
 func (m *Monitor) applyResync(rs *resync, now, drained time.Time) {
+	m.reg.interruptions += uint64(rs.interruptions)
 	if rs.err != nil {
 		// Without the nsid list, the state cannot be trusted: try again.
 		m.log.Error("Resync failed; retrying", "err", rs.err)
-		for id := range m.reg.byNSID {
-			m.reader.requestDump(id)
+		for _, ns := range m.reg.byNSID {
+			m.reader.requestDump(ns)
 		}
-		m.reader.requestDump(NoNSID)
+		m.reader.requestDump(m.reg.self)
 		return
 	}
 	m.reg.resyncs["overrun"]++
@@ -293,7 +363,7 @@ func (m *Monitor) applyResync(rs *resync, now, drained time.Time) {
 		m.resolveWanted = true
 	}
 	for _, id := range missing {
-		m.reader.requestDump(id)
+		m.reader.requestDump(m.reg.byNSID[id])
 	}
 	for _, d := range rs.dumps {
 		m.applyDump(d, now)
@@ -301,23 +371,77 @@ func (m *Monitor) applyResync(rs *resync, now, drained time.Time) {
 	m.log.Info("Resynchronized link state after an overrun", "namespaces", len(rs.dumps))
 }
 
+// applyNSIDList compares the kernel's nsid table with the registry's, and asks
+// to confirm each nsid on which they disagree.
+func (m *Monitor) applyNSIDList(l *nsidList, now, drained time.Time) {
+	m.reg.interruptions += uint64(l.interruptions)
+	if l.err != nil {
+		m.log.Warn("Cannot list nsids; retrying at the next rescan", "err", l.err)
+		return
+	}
+	if check := m.reg.nsidTable(l.ids, drained); len(check) > 0 {
+		m.reader.requestConfirm(check)
+	}
+}
+
+func (m *Monitor) applyConfirmation(c confirmation, now time.Time) {
+	switch {
+	case c.err != nil:
+		m.log.Warn("Cannot look up nsid; retrying at the next rescan", "nsid", c.nsid, "err", c.err)
+	case c.fileGone:
+		if !c.exists && m.reg.holds(c.held) {
+			// Destroyed; the kernel announces it once it is done.
+			m.reg.vanished(c.held, now)
+		}
+	case m.reg.confirmed(c.nsid, c.held, c.exists, now):
+		m.resolveWanted = true
+	}
+}
+
+// applyDump applies a dump to the namespace it was asked for, if it still
+// holds its nsid, or, in a resync, to the namespace of its nsid.
 func (m *Monitor) applyDump(d dump, now time.Time) {
-	ns := m.reg.self
-	if d.nsid != NoNSID {
-		ns = m.reg.byNSID[d.nsid]
+	m.reg.interruptions += uint64(d.interruptions)
+	ns := d.target
+	switch {
+	case ns != nil && !m.reg.holds(ns):
+		// It died, or lost its nsid, before its dump was applied.
+		return
+	case ns == nil && d.nsid == NoNSID:
+		ns = m.reg.self
+	case ns == nil:
+		if ns = m.reg.byNSID[d.nsid]; ns == nil {
+			return
+		}
 	}
 	switch {
-	case ns == nil:
-		// It died before its dump was applied.
 	case d.err == nil:
-		m.reg.reconcile(ns, d.links, now)
+		m.noteMalformed(ns, d.linkDump)
+		m.reg.reconcile(ns, d.linkDump, now)
 	case errors.Is(d.err, errNoNamespace):
 		// Every event sent before the dump has been applied, so its
 		// RTM_DELNSID was lost in an overrun, or is still to come.
 		m.reg.vanished(ns, now)
+	case errors.Is(d.err, errInterrupted):
+		m.log.Debug("Links came and went during every dump of the namespace; retrying", "netns", ns.name, "nsid", ns.nsid)
+		m.reg.seedAfter(ns, now.Add(retryDump))
 	default:
 		m.log.Warn("Cannot read links of namespace; retrying", "netns", ns.name, "nsid", ns.nsid, "err", d.err)
 		m.reg.seedAfter(ns, now.Add(retryDump))
+	}
+}
+
+// noteMalformed counts the messages that a dump of ns skipped, and logs the
+// first time a dump of ns skips any.
+func (m *Monitor) noteMalformed(ns *namespace, d linkDump) {
+	if d.malformed == 0 {
+		return
+	}
+	m.reg.malformed += uint64(d.malformed)
+	if !ns.malformedLogged {
+		ns.malformedLogged = true
+		m.log.Warn("Skipped malformed link messages in a dump; the namespace's other links are counted",
+			"netns", ns.name, "nsid", ns.nsid, "count", d.malformed, "ifindexes", d.skipped)
 	}
 }
 
@@ -327,7 +451,7 @@ func (m *Monitor) catchUp() time.Time {
 	due, next := m.reg.due(time.Now())
 	for _, ns := range due {
 		ns.seedAt = time.Time{}
-		m.reader.requestDump(ns.nsid)
+		m.reader.requestDump(ns)
 	}
 	if m.rescanWanted {
 		m.rescanWanted = false

@@ -17,7 +17,6 @@ package netlinkmon_test
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -203,25 +202,11 @@ func TestLiveOtherDirectory(t *testing.T) {
 	dir := t.TempDir()
 	mon := startMonitor(t, netlinkmon.Options{NetnsDirs: []string{dir}, Retention: time.Minute})
 
-	orig := testns.Add(t)
-	name := testns.Name(t, "dir")
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, nil, 0o444); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Mount("/run/netns/"+orig, path, "", unix.MS_BIND, ""); err != nil {
-		t.Fatalf("bind /run/netns/%s on %s: %v", orig, path, err)
-	}
-	mounted := true
-	t.Cleanup(func() {
-		if mounted {
-			_ = unix.Unmount(path, unix.MNT_DETACH)
-		}
-	})
+	name, orig, remove := bindInto(t, dir)
 	added := time.Now()
 	got := waitWatched(t, mon, name, netlinkmon.SourceDir, promptly)
 	t.Logf("watched %v after the bind mount", time.Since(added).Round(time.Millisecond))
-	if want := testns.Inode(t, path); got.Inode != want {
+	if want := testns.Inode(t, filepath.Join(dir, name)); got.Inode != want {
 		t.Errorf("inode %d, want %d", got.Inode, want)
 	}
 	if _, ok := findNS(mon.Snapshot(), orig); ok {
@@ -229,11 +214,7 @@ func TestLiveOtherDirectory(t *testing.T) {
 	}
 	expectCounts(t, mon, name, eventually, counts{"device": {"creations": 1}})
 
-	if err := unix.Unmount(path, unix.MNT_DETACH); err != nil {
-		t.Fatal(err)
-	}
-	mounted = false
-	testns.Del(t, orig)
+	remove()
 	waitDead(t, mon, name, promptly)
 	expectCounts(t, mon, name, eventually, counts{"device": {"creations": 1, "deletions": 1}})
 }

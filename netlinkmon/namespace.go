@@ -77,12 +77,22 @@ type namespace struct {
 	// read until then belongs to an earlier holder. See "nsid assignment
 	// and its announcements" in the package documentation.
 	assignedAt time.Time
+	// announced is set once the RTM_NEWNSID that gave the namespace its
+	// nsid has been read (or must have been, see registry.drained): the
+	// next one of the nsid means that the kernel gave it out again.
+	announced bool
 	// want, on a namespace found but not named yet, is the name it waits
 	// for: a living namespace still holds it.
 	want  *wantedName
 	alive bool
 	// seeded is set once a dump has given the full link state.
 	seeded bool
+	// baselining is set while the namespace waits for a baseline dump that
+	// the kernel does not interrupt; it counts nothing until then.
+	baselining bool
+	// malformedLogged is set once a dump of the namespace skipped a
+	// malformed message and said so.
+	malformedLogged bool
 	// seedAt, when not zero, is when the first dump is due.
 	seedAt time.Time
 
@@ -97,6 +107,12 @@ type namespace struct {
 	links    map[int32]*linkState
 	gone     map[int32]tombstone
 	counters map[string]*KindCounters
+	// peers, before the first dump, holds the links that the registration
+	// of their veth peer in the exporter's namespace said exist here, by
+	// ifindex, with their kind: the kernel did not announce them (see
+	// registry.peerOf). Each is counted once a dump or a message shows it,
+	// or at the namespace's death.
+	peers map[int32]string
 
 	// detail keeps per-link detail (Options.LinkDetail), and former the
 	// final detail of the links that left, by ifindex.
@@ -129,6 +145,7 @@ func (ns *namespace) kind(k string) *KindCounters {
 // another namespace rather than being created.
 func (ns *namespace) newLink(l *link, movedIn bool, now time.Time) {
 	ns.lastEvent = now
+	delete(ns.peers, l.index)
 	st, ok := ns.links[l.index]
 	switch {
 	case ok && st.dumped != 0:
@@ -174,6 +191,7 @@ func (ns *namespace) newLink(l *link, movedIn bool, now time.Time) {
 // delLink applies an RTM_DELLINK.
 func (ns *namespace) delLink(l *link, now time.Time) {
 	ns.lastEvent = now
+	delete(ns.peers, l.index)
 	st, ok := ns.links[l.index]
 	switch {
 	case !ok:
@@ -299,9 +317,14 @@ func (ns *namespace) countFlags(kind string, old, new uint32) {
 // every difference is counted: links the dump adds as creations and links it
 // lacks as deletions, both once the next batch is applied (see
 // linkState.dumped), and flag differences as flag changes. Without it, the
-// dump is a baseline.
-func (ns *namespace) reconcile(dump []link, count bool, now time.Time, batch uint64) {
-	seen := make(map[int32]struct{}, len(dump))
+// dump is a baseline. Links whose messages the dump skipped keep their state,
+// and a blind dump (see linkDump) finds no link gone.
+func (ns *namespace) reconcile(d linkDump, count bool, now time.Time, batch uint64) {
+	dump := d.links
+	seen := make(map[int32]struct{}, len(dump)+len(d.skipped))
+	for _, idx := range d.skipped {
+		seen[idx] = struct{}{}
+	}
 	for i := range dump {
 		l := &dump[i]
 		seen[l.index] = struct{}{}
@@ -325,7 +348,7 @@ func (ns *namespace) reconcile(dump []link, count bool, now time.Time, batch uin
 		ns.update(st, l, now)
 	}
 	for idx, st := range ns.links {
-		if _, ok := seen[idx]; ok {
+		if _, ok := seen[idx]; ok || d.blind {
 			continue
 		}
 		if count {
@@ -342,6 +365,22 @@ func (ns *namespace) reconcile(dump []link, count bool, now time.Time, batch uin
 	}
 	ns.seeded = true
 	ns.seedAt = time.Time{}
+	// The dump showed the peers that were still there: a creation each,
+	// settled as any other. Those already gone left with an RTM_DELLINK
+	// that the monitor read or will read.
+	ns.peers = nil
+}
+
+// expectPeer notes a link that the registration of its veth peer elsewhere
+// said exists here; see namespace.peers.
+func (ns *namespace) expectPeer(index int32, kind string) {
+	if _, ok := ns.links[index]; ok {
+		return
+	}
+	if ns.peers == nil {
+		ns.peers = make(map[int32]string)
+	}
+	ns.peers[index] = kind
 }
 
 // settle counts what dumps of batches before this one found and no event
@@ -393,6 +432,15 @@ func (ns *namespace) die(now time.Time) {
 			ns.emitGone(idx, t, now)
 		}
 	}
+	// Links that only their peer's registration showed, and that died
+	// with the namespace before any dump or message did.
+	for idx, kind := range ns.peers {
+		c := ns.kind(kind)
+		c.Creations++
+		c.Deletions++
+		ns.emitPeer(idx, kind, now)
+	}
+	ns.peers = nil
 	// Maps keep their capacity: a namespace that held thousands of links
 	// would hold their memory through its retention.
 	ns.links, ns.gone = nil, nil

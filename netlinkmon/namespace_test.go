@@ -86,16 +86,16 @@ func newL(l link) nsOp   { return func(ns *namespace) { ns.newLink(&l, false, t0
 func moveIn(l link) nsOp { return func(ns *namespace) { ns.newLink(&l, true, t0) } }
 func delL(l link) nsOp   { return func(ns *namespace) { ns.delLink(&l, t0) } }
 func baseline(ls ...link) nsOp {
-	return func(ns *namespace) { ns.reconcile(ls, false, t0, 1) }
+	return func(ns *namespace) { ns.reconcile(linkDump{links: ls}, false, t0, 1) }
 }
 
 // dumpOf is a counted dump applied in batch, as the first dump of a
 // namespace found after the start is.
 func dumpOf(batch uint64, ls ...link) nsOp {
-	return func(ns *namespace) { ns.reconcile(ls, true, t0, batch) }
+	return func(ns *namespace) { ns.reconcile(linkDump{links: ls}, true, t0, batch) }
 }
 func resyncDump(ls ...link) nsOp {
-	return func(ns *namespace) { ns.reconcile(ls, true, t0, 1) }
+	return func(ns *namespace) { ns.reconcile(linkDump{links: ls}, true, t0, 1) }
 }
 
 func TestNamespaceCounting(t *testing.T) {
@@ -434,15 +434,15 @@ func TestNamespaceUpdateKeepsLinkState(t *testing.T) {
 
 func TestNamespaceLastEvent(t *testing.T) {
 	ns := newNamespace(3)
-	ns.reconcile([]link{lk(5, "veth", 0)}, false, t0.Add(time.Second), 1)
+	ns.reconcile(linkDump{links: []link{lk(5, "veth", 0)}}, false, t0.Add(time.Second), 1)
 	if !ns.lastEvent.IsZero() {
 		t.Errorf("baseline set lastEvent to %v", ns.lastEvent)
 	}
-	ns.reconcile([]link{lk(5, "veth", 0)}, true, t0.Add(2*time.Second), 2)
+	ns.reconcile(linkDump{links: []link{lk(5, "veth", 0)}}, true, t0.Add(2*time.Second), 2)
 	if !ns.lastEvent.IsZero() {
 		t.Errorf("resync without differences set lastEvent to %v", ns.lastEvent)
 	}
-	ns.reconcile(nil, true, t0.Add(3*time.Second), 3)
+	ns.reconcile(linkDump{}, true, t0.Add(3*time.Second), 3)
 	if !ns.lastEvent.Equal(t0.Add(3 * time.Second)) {
 		t.Errorf("lastEvent = %v after a resync found a deletion, want %v", ns.lastEvent, t0.Add(3*time.Second))
 	}
@@ -456,7 +456,7 @@ func TestNamespaceLastEvent(t *testing.T) {
 func TestNamespaceReconcileSeeds(t *testing.T) {
 	ns := newNamespace(3)
 	ns.seedAt = t0
-	ns.reconcile(nil, true, t0, 1)
+	ns.reconcile(linkDump{}, true, t0, 1)
 	if !ns.seeded || !ns.seedAt.IsZero() {
 		t.Errorf("after a dump: seeded = %v, seedAt = %v; want true, zero", ns.seeded, ns.seedAt)
 	}
@@ -464,7 +464,7 @@ func TestNamespaceReconcileSeeds(t *testing.T) {
 
 func TestNamespaceDie(t *testing.T) {
 	ns := newNamespace(3)
-	ns.reconcile([]link{lk(1, "device", iffUp), lk(5, "veth", 0), lk(6, "veth", iffUp)}, false, t0, 1)
+	ns.reconcile(linkDump{links: []link{lk(1, "device", iffUp), lk(5, "veth", 0), lk(6, "veth", iffUp)}}, false, t0, 1)
 	ns.counters["veth"].Creations = 4
 	ns.gone[9] = tombstone{at: t0, kind: "veth"}
 	ns.seedAt = t0
@@ -490,9 +490,9 @@ func TestNamespaceDie(t *testing.T) {
 
 func TestNamespaceExpireTombstones(t *testing.T) {
 	ns := newNamespace(3)
-	ns.reconcile([]link{lk(5, "veth", 0), lk(6, "veth", 0)}, false, t0, 1)
-	ns.reconcile([]link{lk(6, "veth", 0)}, true, t0, 2)
-	ns.reconcile(nil, true, t0.Add(time.Second), 3)
+	ns.reconcile(linkDump{links: []link{lk(5, "veth", 0), lk(6, "veth", 0)}}, false, t0, 1)
+	ns.reconcile(linkDump{links: []link{lk(6, "veth", 0)}}, true, t0, 2)
+	ns.reconcile(linkDump{}, true, t0.Add(time.Second), 3)
 	// Pending deletions are never forgotten before they are counted.
 	ns.expireTombstones(t0.Add(time.Hour))
 	if len(ns.gone) != 2 {

@@ -26,7 +26,8 @@ const (
 	// DefaultReceiveBufferSize holds a 2,000-veth-pair burst with room to
 	// spare.
 	DefaultReceiveBufferSize = 32 << 20
-	// DefaultRescanInterval is how often the process scan runs.
+	// DefaultRescanInterval is how often the registry is checked against
+	// the kernel.
 	DefaultRescanInterval = 10 * time.Second
 	// DefaultRetention is the exporter's default for how long a dead
 	// namespace's counters stay.
@@ -43,7 +44,10 @@ type Options struct {
 	NetnsDirs []string
 	// ProcScan enables discovery of namespaces held only by processes.
 	ProcScan bool
-	// RescanInterval is how often the process scan runs.
+	// RescanInterval is how often the registry is checked against the
+	// kernel: the directories and (with ProcScan) the processes are
+	// scanned, and the nsid table compared; see "Self-repair" in the
+	// package documentation.
 	RescanInterval time.Duration
 	// Retention is how long the counters of a dead namespace stay in
 	// snapshots. Zero leaves them out from the death on.

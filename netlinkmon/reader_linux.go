@@ -16,6 +16,7 @@ package netlinkmon
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -25,8 +26,9 @@ import (
 const coalesce = 10 * time.Millisecond
 
 // A batch is what the reader hands over after draining the socket, in kernel
-// order: the messages first, then the dumps it made once the socket was
-// empty.
+// order: the messages first, then the answers to the loop's requests, read
+// from the kernel once the socket was empty, in the order of the fields
+// below.
 type batch struct {
 	msgs []message
 	// overrun is set when the kernel dropped events (ENOBUFS) before or
@@ -34,10 +36,20 @@ type batch struct {
 	overrun bool
 	// malformed counts messages that could not be decoded.
 	malformed int
+	// foreign counts datagrams from another sender than the kernel,
+	// dropped unread.
+	foreign int
 	// resync, after an overrun, re-reads every namespace.
 	resync *resync
-	// drained is when the socket was found empty, before any dump.
+	// drained is when the socket was found empty, before any request.
 	drained time.Time
+	// resolved answers the loop's requests for the nsids of namespace
+	// files that scans found.
+	resolved []resolution
+	// nsids is the kernel's nsid table, when the loop asked for it.
+	nsids *nsidList
+	// confirmed answers the loop's lookups of nsids.
+	confirmed []confirmation
 	// dumps answer the loop's requests for the links of namespaces.
 	dumps []dump
 	// err is a receive error that stops the reader.
@@ -47,64 +59,176 @@ type batch struct {
 // A dump is the links of one namespace, read after every event that came
 // before it.
 type dump struct {
-	nsid  int32
-	links []link
-	err   error
+	// target is the namespace the dump was asked for, nil in a resync,
+	// which dumps nsids: a dump applies to the namespace it was asked for,
+	// whichever namespace holds the nsid by the time it is applied.
+	target *namespace
+	nsid   int32
+	linkDump
+	err error
 }
 
 // A resync is the full state read after an overrun: every nsid, and the
 // links of the exporter's namespace and of each nsid.
 type resync struct {
 	nsids []int32
-	err   error
-	dumps []dump
+	// interruptions counts the nsid dumps that the kernel interrupted.
+	interruptions int
+	err           error
+	dumps         []dump
 }
 
-// A reader owns the order of everything read from the kernel: dumps are made
-// only right after a drain that emptied the socket, so every message older
-// than a dump is applied before it. See "Goroutines and order" in the
-// package documentation.
+// An nsidList is the kernel's nsid table.
+type nsidList struct {
+	ids           []int32
+	interruptions int
+	err           error
+}
+
+// A lookup asks whether an nsid names a namespace now.
+type lookup struct {
+	// held is the namespace that the registry held at the nsid when it
+	// asked, or nil.
+	held *namespace
+	// fileGone is set when held's file vanished: the kernel announces a
+	// namespace's death only once it has destroyed it, which can take
+	// seconds, but fails a lookup of its nsid at once.
+	fileGone bool
+}
+
+// A confirmation answers a lookup of nsid.
+type confirmation struct {
+	lookup
+	nsid   int32
+	exists bool
+	err    error
+}
+
+// requests are what the loop asked the reader to read from the kernel after
+// its next drain that empties the socket.
+type requests struct {
+	resolves []resolveRequest
+	nsids    bool
+	confirms map[int32]lookup
+	dumps    map[*namespace]struct{}
+}
+
+func (q *requests) empty() bool {
+	return len(q.resolves) == 0 && !q.nsids && len(q.confirms) == 0 && len(q.dumps) == 0
+}
+
+// merge adds the requests of o that q does not have.
+func (q *requests) merge(o requests) {
+	q.resolves = append(q.resolves, o.resolves...)
+	q.nsids = q.nsids || o.nsids
+	for id, l := range o.confirms {
+		if _, ok := q.confirms[id]; !ok {
+			q.confirms[id] = l
+		}
+	}
+	for ns := range o.dumps {
+		q.dumps[ns] = struct{}{}
+	}
+}
+
+func newRequests() requests {
+	return requests{confirms: make(map[int32]lookup), dumps: make(map[*namespace]struct{})}
+}
+
+// A reader owns the order of everything read from the kernel: requests are
+// served only right after a drain that emptied the socket, so every message
+// older than an answer is applied before it. See "Goroutines and order" in
+// the package documentation.
 type reader struct {
 	sock *eventSocket
 	req  *requester
 
 	mu      sync.Mutex
-	pending map[int32]struct{}
+	pending requests
+	// urgent ends the rest after a batch: namespace files wait to be
+	// resolved.
+	urgent chan struct{}
+	// drop, set by tests only, drops the decoded messages it returns true
+	// for before they are applied: a lost announcement (see dropKey).
+	drop func(message) bool
 }
+
+// dropKey is the context key under which tests give Start a reader.drop.
+type dropKey struct{}
 
 func newReader(sock *eventSocket, req *requester) *reader {
-	return &reader{sock: sock, req: req, pending: make(map[int32]struct{})}
+	return &reader{sock: sock, req: req, pending: newRequests(), urgent: make(chan struct{}, 1)}
 }
 
-// requestDump asks for the links of nsid after the next drain.
-func (r *reader) requestDump(nsid int32) {
+// ask adds requests with add, and wakes the reader.
+func (r *reader) ask(add func(q *requests)) {
 	r.mu.Lock()
-	r.pending[nsid] = struct{}{}
+	add(&r.pending)
 	r.mu.Unlock()
 	r.sock.wake.Wake()
 }
 
-// requeue puts back requests that could not be served yet.
-func (r *reader) requeue(ids []int32) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, id := range ids {
-		r.pending[id] = struct{}{}
+// requestDump asks for the links of ns after the next drain.
+func (r *reader) requestDump(ns *namespace) {
+	r.ask(func(q *requests) { q.dumps[ns] = struct{}{} })
+}
+
+// requestResolve asks for the nsids of namespace files after the next drain,
+// which comes without the rest after a batch: the files may not last.
+func (r *reader) requestResolve(rs []resolveRequest) {
+	r.ask(func(q *requests) { q.resolves = append(q.resolves, rs...) })
+	select {
+	case r.urgent <- struct{}{}:
+	default:
 	}
 }
 
-func (r *reader) takeRequests() []int32 {
+// requestNSIDs asks for the kernel's nsid table after the next drain.
+func (r *reader) requestNSIDs() {
+	r.ask(func(q *requests) { q.nsids = true })
+}
+
+// requestConfirm asks whether each nsid of check names a namespace, after
+// the next drain; check maps it to the namespace the registry holds there.
+func (r *reader) requestConfirm(check map[int32]*namespace) {
+	r.ask(func(q *requests) {
+		for id, ns := range check {
+			q.confirms[id] = lookup{held: ns}
+		}
+	})
+}
+
+// requestLookups asks whether the nsid of each namespace, whose file
+// vanished, still names a namespace, after the next drain. A lookup that
+// the nsid table asked for already stands: if the nsid is gone from the
+// table too, its RTM_DELNSID was sent, and a namespace still alive then
+// missed it (a repair).
+func (r *reader) requestLookups(nss []*namespace) {
+	r.ask(func(q *requests) {
+		for _, ns := range nss {
+			if _, ok := q.confirms[ns.nsid]; !ok {
+				q.confirms[ns.nsid] = lookup{held: ns, fileGone: true}
+			}
+		}
+	})
+}
+
+// requeue puts back requests that could not be served yet.
+func (r *reader) requeue(q requests) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.pending) == 0 {
-		return nil
+	r.pending.merge(q)
+}
+
+func (r *reader) takeRequests() requests {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pending.empty() {
+		return requests{}
 	}
-	ids := make([]int32, 0, len(r.pending))
-	for id := range r.pending {
-		ids = append(ids, id)
-		delete(r.pending, id)
-	}
-	return ids
+	q := r.pending
+	r.pending = newRequests()
+	return q
 }
 
 // run reads batches until ctx is done or a receive fails, and closes out.
@@ -114,12 +238,12 @@ func (r *reader) run(ctx context.Context, out chan<- batch) {
 	defer stop()
 	rest := time.NewTimer(0)
 	defer rest.Stop()
-	// flush is set after a batch with dumps: the next batch goes out even
-	// if empty, since the events it would hold are what settles them.
+	// flush is set after a batch with answers: the next batch goes out
+	// even if empty, since the events it would hold are what settles them.
 	flush := false
 	for {
 		reqs := r.takeRequests()
-		if len(reqs) == 0 && !flush {
+		if reqs.empty() && !flush {
 			if err := r.sock.wait(); err != nil {
 				r.fail(ctx, out, err)
 				return
@@ -137,22 +261,29 @@ func (r *reader) run(ctx context.Context, out chan<- batch) {
 			return
 		}
 		b.drained = time.Now()
+		if r.drop != nil {
+			b.msgs = slices.DeleteFunc(b.msgs, r.drop)
+		}
 		switch {
 		case b.overrun:
+			// The dumps and the nsid table asked for are in the resync.
 			b.resync = r.resync()
+			reqs.dumps, reqs.nsids = nil, false
+			r.serve(&b, reqs)
 		case !empty:
-			// A dump must come after every event older than it.
-			r.requeue(reqs)
-		default:
-			for _, id := range reqs {
-				links, err := r.req.links(id)
-				b.dumps = append(b.dumps, dump{nsid: id, links: links, err: err})
+			// An answer must come after every event older than it.
+			if !reqs.empty() {
+				r.requeue(reqs)
 			}
+		default:
+			r.serve(&b, reqs)
 		}
-		if len(b.msgs) == 0 && len(b.dumps) == 0 && b.resync == nil && b.malformed == 0 && !flush {
+		b.foreign += r.req.takeForeign()
+		answers := b.resync != nil || len(b.resolved)+len(b.confirmed)+len(b.dumps) > 0 || b.nsids != nil
+		if len(b.msgs) == 0 && !answers && b.malformed == 0 && b.foreign == 0 && !flush {
 			continue
 		}
-		flush = len(b.dumps) > 0 || b.resync != nil
+		flush = answers
 		select {
 		case out <- b:
 		case <-ctx.Done():
@@ -161,10 +292,53 @@ func (r *reader) run(ctx context.Context, out chan<- batch) {
 		rest.Reset(coalesce)
 		select {
 		case <-rest.C:
+		case <-r.urgent:
+			rest.Stop()
 		case <-ctx.Done():
 			return
 		}
 	}
+}
+
+// serve answers the requests, in the order the batch holds them. Dumps wait
+// for RTNL, which others may hold for long: once a scan asks to resolve
+// namespace files, the dumps left wait for the next batch, so that a
+// namespace that lives only moments is resolved while its file is still
+// there.
+func (r *reader) serve(b *batch, q requests) {
+	for _, rr := range q.resolves {
+		b.resolved = append(b.resolved, resolve(r.req, rr))
+	}
+	if q.nsids {
+		ids, n, err := r.req.nsids()
+		b.nsids = &nsidList{ids: ids, interruptions: n, err: err}
+	}
+	for id, l := range q.confirms {
+		exists, err := r.req.nsidExists(id)
+		b.confirmed = append(b.confirmed, confirmation{lookup: l, nsid: id, exists: exists, err: err})
+	}
+	for ns := range q.dumps {
+		if len(b.dumps) > 0 && r.resolvesPending() {
+			rest := newRequests()
+			for ns := range q.dumps {
+				rest.dumps[ns] = struct{}{}
+			}
+			for _, d := range b.dumps {
+				delete(rest.dumps, d.target)
+			}
+			r.requeue(rest)
+			return
+		}
+		d, err := r.req.links(ns.nsid)
+		b.dumps = append(b.dumps, dump{target: ns, nsid: ns.nsid, linkDump: d, err: err})
+	}
+}
+
+// resolvesPending reports whether namespace files wait to be resolved.
+func (r *reader) resolvesPending() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.pending.resolves) > 0
 }
 
 func (r *reader) fail(ctx context.Context, out chan<- batch, err error) {
@@ -177,16 +351,14 @@ func (r *reader) fail(ctx context.Context, out chan<- batch, err error) {
 // resync reads everything again. The socket has just been drained, which
 // ends the kernel's congestion state, so events from here on arrive again.
 func (r *reader) resync() *resync {
-	// Requests made before the overrun are covered by the full read.
-	r.takeRequests()
-	ids, err := r.req.nsids()
+	ids, n, err := r.req.nsids()
 	if err != nil {
-		return &resync{err: err}
+		return &resync{interruptions: n, err: err}
 	}
-	rs := &resync{nsids: ids}
+	rs := &resync{nsids: ids, interruptions: n}
 	for _, id := range append([]int32{NoNSID}, ids...) {
-		links, err := r.req.links(id)
-		rs.dumps = append(rs.dumps, dump{nsid: id, links: links, err: err})
+		d, err := r.req.links(id)
+		rs.dumps = append(rs.dumps, dump{nsid: id, linkDump: d, err: err})
 	}
 	return rs
 }

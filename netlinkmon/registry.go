@@ -15,7 +15,6 @@ package netlinkmon
 
 import (
 	"log/slog"
-	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -55,11 +54,14 @@ type registry struct {
 	added []uint64
 	// byName holds the exported namespaces, living or within retention.
 	byName map[string]*namespace
-	// staleDel holds the nsids whose next RTM_DELNSID is swallowed, as it
-	// belongs to a namespace already counted dead, with when that was
-	// found; see "Stale RTM_DELNSID" in the package documentation.
-	staleDel map[int32]time.Time
+	// staleDel holds the nsids whose next RTM_DELNSIDs are swallowed, as
+	// they belong to namespaces already counted dead; see "Stale
+	// RTM_DELNSID" in the package documentation.
+	staleDel map[int32]staleDel
 	move     *pendingMove
+	// unidentified holds the counters of the namespaces that died before
+	// any scan named them; see Unidentified.
+	unidentified *namespace
 
 	// batch numbers the reader's batches, from 1; see linkState.dumped.
 	batch uint64
@@ -70,6 +72,10 @@ type registry struct {
 	// seeding holds the namespaces that may have a dump due, so that the
 	// loop does not look through every namespace after each batch.
 	seeding map[*namespace]struct{}
+	// baselining holds the namespaces whose baseline dump the kernel
+	// interrupted every time: they count nothing until a dump of theirs
+	// completes (see "Interrupted dumps" in the package documentation).
+	baselining map[*namespace]struct{}
 
 	// counting is false while the start-up baseline is read: namespaces
 	// found then are not new.
@@ -88,24 +94,36 @@ type registry struct {
 	resyncs     map[string]uint64
 	messages    [numMsgTypes]uint64
 	malformed   uint64
+	// foreign counts datagrams that another sender than the kernel sent to
+	// the monitor's sockets; they are dropped unread.
+	foreign uint64
+	// interruptions counts dumps that the kernel marked NLM_F_DUMP_INTR.
+	interruptions uint64
+	// repairs counts corrections of the registry, by reason (repairReasons).
+	repairs map[string]uint64
 }
 
 // newRegistry returns the registry of a monitor in the namespace with inode
 // selfInode. It reads the baseline until startCounting.
 func newRegistry(selfInode uint64, retention time.Duration) *registry {
 	r := &registry{
-		log:       slog.New(slog.DiscardHandler),
-		byNSID:    make(map[int32]*namespace),
-		byInode:   make(map[uint64]*namespace),
-		byName:    make(map[string]*namespace),
-		staleDel:  make(map[int32]time.Time),
-		unsettled: make(map[*namespace]struct{}),
-		waiting:   make(map[*namespace]struct{}),
-		seeding:   make(map[*namespace]struct{}),
-		batch:     1,
-		resyncs:   map[string]uint64{"overrun": 0},
-		retention: retention,
-		feed:      NewFeed(),
+		log:        slog.New(slog.DiscardHandler),
+		byNSID:     make(map[int32]*namespace),
+		byInode:    make(map[uint64]*namespace),
+		byName:     make(map[string]*namespace),
+		staleDel:   make(map[int32]staleDel),
+		unsettled:  make(map[*namespace]struct{}),
+		waiting:    make(map[*namespace]struct{}),
+		seeding:    make(map[*namespace]struct{}),
+		baselining: make(map[*namespace]struct{}),
+		batch:      1,
+		resyncs:    map[string]uint64{"overrun": 0},
+		repairs:    make(map[string]uint64, len(repairReasons)),
+		retention:  retention,
+		feed:       NewFeed(),
+	}
+	for _, reason := range repairReasons {
+		r.repairs[reason] = 0
 	}
 	self := newNamespace(NoNSID)
 	self.feed = r.feed
@@ -113,6 +131,7 @@ func newRegistry(selfInode uint64, retention time.Duration) *registry {
 	// Its series begin when counting does, like every series of the
 	// baseline (see began).
 	r.name(self, selfInode, "host", SourceSelf, time.Time{})
+	r.unidentified = newUnidentified()
 	return r
 }
 
@@ -126,42 +145,34 @@ func (r *registry) apply(msgs []message, now time.Time) (unnamed bool) {
 		case msgNewLink:
 			ns, isNew := r.lookup(msg, now)
 			unnamed = unnamed || isNew
-			ns.newLink(&msg.link, r.move.matches(msg), now)
+			movedIn := r.move.matches(msg)
 			r.move = nil
+			if ns.baselining {
+				// Older than its baseline, which a later dump reads.
+				continue
+			}
+			ns.newLink(&msg.link, movedIn, now)
+			if msg.local && !movedIn && r.peerOf(&msg.link, now) {
+				unnamed = true
+			}
 		case msgDelLink:
 			ns, isNew := r.lookup(msg, now)
 			unnamed = unnamed || isNew
-			ns.delLink(&msg.link, now)
 			r.move = nil
 			if msg.link.moved {
 				r.move = &pendingMove{ifindex: msg.link.newIfindex, nsid: msg.link.newNSID, fromLocal: msg.local}
 			}
-		case msgNewNSID:
-			if !msg.local {
-				// Another namespace's own nsids mean nothing here.
-				continue
+			if !ns.baselining {
+				ns.delLink(&msg.link, now)
 			}
-			if ns, ok := r.byNSID[msg.peer]; ok {
-				ns.assignedAt = time.Time{}
-			} else {
-				r.add(msg.peer, now)
+		case msgNewNSID:
+			if msg.local && r.announced(msg.peer, now) {
 				unnamed = true
 			}
+			// Another namespace's own nsids mean nothing here.
 		case msgDelNSID:
-			if !msg.local {
-				continue
-			}
-			if _, stale := r.staleDel[msg.peer]; stale {
-				delete(r.staleDel, msg.peer)
-				continue
-			}
-			ns, ok := r.byNSID[msg.peer]
-			switch {
-			case !ok:
-			case !ns.assignedAt.IsZero():
-				r.log.Debug("Ignored the RTM_DELNSID of an earlier holder of the nsid", "netns", ns.name, "nsid", ns.nsid)
-			default:
-				r.kill(ns, now, "RTM_DELNSID")
+			if msg.local {
+				r.delNSID(msg.peer, now)
 			}
 		}
 	}
@@ -177,6 +188,66 @@ func (r *registry) startCounting(now time.Time) {
 	r.started = now
 }
 
+// announced applies an RTM_NEWNSID of nsid. The kernel announces an nsid once
+// each time it gives it out, so the second announcement while one namespace
+// holds it means that the kernel gave it out again: the holder is dead, and
+// its RTM_DELNSID is still to come. It reports whether a namespace appeared
+// that only a scan can name.
+func (r *registry) announced(nsid int32, now time.Time) (unnamed bool) {
+	ns, ok := r.byNSID[nsid]
+	if ok && ns.announced {
+		r.kill(ns, now, "the kernel announced its nsid again")
+		r.expectDel(nsid, now, false)
+		r.repairs[repairNSIDReused]++
+		ok = false
+	}
+	if !ok {
+		ns = r.add(nsid, now)
+		unnamed = true
+	}
+	ns.announced = true
+	ns.assignedAt = time.Time{}
+	return unnamed
+}
+
+// delNSID applies an RTM_DELNSID of nsid.
+func (r *registry) delNSID(nsid int32, now time.Time) {
+	if r.staleDelNSID(nsid) {
+		return
+	}
+	ns, ok := r.byNSID[nsid]
+	switch {
+	case !ok:
+	case !ns.assignedAt.IsZero():
+		r.log.Debug("Ignored the RTM_DELNSID of an earlier holder of the nsid", "netns", ns.name, "nsid", ns.nsid)
+	default:
+		r.kill(ns, now, "RTM_DELNSID")
+	}
+}
+
+// peerOf notes the peer that the registration of a veth in the exporter's
+// namespace names in a namespace whose links the monitor has not read yet.
+// The kernel delivers a link's messages only once the link's namespace has
+// an nsid; a veth made with its peer in a namespace that has none gives it
+// one as it reports the host end, after the peer's registration. The peer is
+// counted when a dump reads the namespace, or, if the namespace dies first,
+// at its death (namespace.peers). It reports whether a namespace appeared
+// that only a scan can name.
+func (r *registry) peerOf(l *link, now time.Time) (unnamed bool) {
+	if l.change != changeAll || l.kind != "veth" || !l.hasLinkNSID || l.peer <= 0 {
+		return false
+	}
+	ns, ok := r.byNSID[l.linkNSID]
+	if !ok {
+		ns = r.add(l.linkNSID, now)
+		unnamed = true
+	}
+	if !ns.seeded && !ns.baselining {
+		ns.expectPeer(l.peer, l.kind)
+	}
+	return unnamed
+}
+
 // nextBatch starts a batch: what dumps of earlier batches found, and no
 // event of theirs or of this one explained, is counted at settle.
 func (r *registry) nextBatch() { r.batch++ }
@@ -190,12 +261,31 @@ func (r *registry) settle() {
 	}
 }
 
-// reconcile applies a dump made after this batch's events.
-func (r *registry) reconcile(ns *namespace, links []link, now time.Time) {
-	ns.reconcile(links, r.counting, now, r.batch)
-	if r.counting {
+// reconcile applies a dump made after this batch's events. The first complete
+// dump of a namespace whose baseline was interrupted is its baseline.
+func (r *registry) reconcile(ns *namespace, d linkDump, now time.Time) {
+	count := r.counting && !ns.baselining
+	ns.reconcile(d, count, now, r.batch)
+	if count {
 		r.unsettled[ns] = struct{}{}
 	}
+	if ns.baselining {
+		ns.baselining = false
+		delete(r.baselining, ns)
+	}
+}
+
+// holds reports whether ns is alive and still the namespace the monitor knows
+// by its nsid: a dump or a lookup asked for it applies to it.
+func (r *registry) holds(ns *namespace) bool {
+	return ns == r.self || (ns.alive && r.byNSID[ns.nsid] == ns)
+}
+
+// interruptedBaseline records that the kernel interrupted every baseline
+// dump of ns: until one completes, ns counts nothing.
+func (r *registry) interruptedBaseline(ns *namespace) {
+	ns.baselining = true
+	r.baselining[ns] = struct{}{}
 }
 
 // lookup finds the namespace of a link event. Events of an nsid the monitor
@@ -224,13 +314,6 @@ func (r *registry) add(nsid int32, now time.Time) *namespace {
 	return ns
 }
 
-// vanished kills a namespace whose nsid a dump found gone, and expects its
-// RTM_DELNSID (staleDel).
-func (r *registry) vanished(ns *namespace, now time.Time) {
-	r.kill(ns, now, "its nsid names no namespace")
-	r.staleDel[ns.nsid] = now
-}
-
 // assigned records that the monitor itself just had the kernel assign nsid
 // to the namespace with this inode, and names it. The kernel gives out only
 // free nsids, so whichever namespace held it here is dead; see "nsid
@@ -238,7 +321,7 @@ func (r *registry) vanished(ns *namespace, now time.Time) {
 func (r *registry) assigned(nsid int32, inode uint64, base string, src Source, now time.Time) *namespace {
 	if ns, ok := r.byNSID[nsid]; ok {
 		r.kill(ns, now, "the kernel gave its nsid out again")
-		r.staleDel[nsid] = now
+		r.expectDel(nsid, now, false)
 	}
 	ns := r.identify(nsid, inode, base, src, now)
 	ns.assignedAt = now
@@ -253,7 +336,7 @@ func (r *registry) identify(nsid int32, inode uint64, base string, src Source, n
 		// The kernel gave the nsid to another namespace, so the one that
 		// had it died; its RTM_DELNSID is still on its way.
 		r.kill(ns, now, "its nsid belongs to another namespace")
-		r.staleDel[nsid] = now
+		r.expectDel(nsid, now, false)
 		ns = nil
 	}
 	if ns == nil {
@@ -273,10 +356,6 @@ func (r *registry) identify(nsid int32, inode uint64, base string, src Source, n
 	r.name(ns, inode, base, src, now)
 	return ns
 }
-
-// staleDelTTL bounds how long an RTM_DELNSID is expected for a namespace
-// already counted dead. The package documentation says why.
-const staleDelTTL = 10 * time.Second
 
 // nameWait is how long a namespace found in a directory waits for a name
 // that a living namespace holds, before it takes "ino-<inode>". The package
@@ -305,8 +384,9 @@ func (r *registry) name(ns *namespace, inode uint64, base string, src Source, no
 	if base == "" {
 		base = ino
 	}
-	if old, ok := r.byName[base]; ok && old.alive {
-		// Two living namespaces never share a name.
+	if old, ok := r.byName[base]; (ok && old.alive) || base == Unidentified {
+		// Two living namespaces never share a name, and none takes the
+		// one of those that no scan named.
 		base = ino
 	}
 	if old, ok := r.byName[base]; ok && !old.alive {
@@ -321,56 +401,32 @@ func (r *registry) name(ns *namespace, inode uint64, base string, src Source, no
 	r.discoveries++
 }
 
+// kill counts ns dead. One that a scan found and that still waited for its
+// name takes it now, or "ino-<inode>" if a living namespace still holds it: it
+// was identified. The counters of one that no scan found go to Unidentified.
 func (r *registry) kill(ns *namespace, now time.Time, why string) {
+	if want := ns.want; want != nil && !ns.named {
+		ns.want = nil
+		r.name(ns, ns.inode, want.base, want.src, now)
+	}
 	r.log.Debug("Namespace died", "netns", ns.name, "nsid", ns.nsid, "inode", ns.inode, "why", why)
 	ns.die(now)
 	delete(r.unsettled, ns)
 	delete(r.waiting, ns)
+	delete(r.baselining, ns)
+	ns.baselining = false
 	defer r.nameWaiting(now)
 	if r.byNSID[ns.nsid] == ns {
 		delete(r.byNSID, ns.nsid)
 	}
-	// A namespace waiting for a name has an inode but no name yet.
-	if r.byInode[ns.inode] == ns {
-		delete(r.byInode, ns.inode)
-	}
 	if ns.named {
+		if r.byInode[ns.inode] == ns {
+			delete(r.byInode, ns.inode)
+		}
 		r.removals++
+		return
 	}
-}
-
-// syncNSIDs compares the living namespaces with the nsids that exist after
-// an overrun, which may have hidden RTM_NEWNSID and RTM_DELNSID messages. It
-// starts watching the new nsids, and returns those it knows that the list
-// lacks, which only a dump can tell dead (see "Overruns and resyncs" in the
-// package documentation). It also reports whether a namespace appeared that
-// only a scan can name.
-//
-// drained is when the reader emptied the socket before the nsid list was
-// taken: every RTM_NEWNSID and RTM_DELNSID sent before then has been read or
-// lost.
-func (r *registry) syncNSIDs(ids []int32, now, drained time.Time) (missing []int32, unnamed bool) {
-	maps.DeleteFunc(r.staleDel, func(_ int32, found time.Time) bool { return found.Before(drained) })
-	for _, ns := range r.byNSID {
-		if !ns.assignedAt.IsZero() && ns.assignedAt.Before(drained) {
-			// Its RTM_NEWNSID was read or lost.
-			ns.assignedAt = time.Time{}
-		}
-	}
-	listed := make(map[int32]bool, len(ids))
-	for _, id := range ids {
-		listed[id] = true
-		if _, ok := r.byNSID[id]; !ok {
-			r.add(id, now)
-			unnamed = true
-		}
-	}
-	for id := range r.byNSID {
-		if !listed[id] {
-			missing = append(missing, id)
-		}
-	}
-	return missing, unnamed
+	r.unidentified.absorb(ns, now)
 }
 
 // expired reports whether ns is dead and its retention is over.
@@ -386,7 +442,10 @@ func (r *registry) prune(now time.Time) {
 			delete(r.byName, name)
 		}
 	}
-	maps.DeleteFunc(r.staleDel, func(_ int32, found time.Time) bool { return now.Sub(found) >= staleDelTTL })
+	if r.unidentified.present() && r.expired(r.unidentified, now) {
+		r.unidentified = newUnidentified()
+	}
+	r.forgetStaleDels(func(_ int32, e staleDel) bool { return now.Sub(e.at) >= staleDelTTL })
 	r.self.expireTombstones(now)
 	r.self.expireFormer(now, r.retention)
 	for _, ns := range r.byNSID {

@@ -40,8 +40,11 @@ func (r *registry) counters(now time.Time) Snapshot {
 		Removals:    r.removals,
 		Overruns:    r.overruns,
 		Resyncs:     maps.Clone(r.resyncs),
-		Messages:    make(map[string]uint64, numMsgTypes+1),
+		Repairs:     maps.Clone(r.repairs),
 		Started:     r.started,
+
+		DumpInterruptions: r.interruptions,
+		Messages:          make(map[string]uint64, numMsgTypes+2),
 	}
 	for t, n := range r.messages {
 		if n > 0 {
@@ -51,11 +54,17 @@ func (r *registry) counters(now time.Time) Snapshot {
 	if r.malformed > 0 {
 		s.Messages["malformed"] = r.malformed
 	}
+	if r.foreign > 0 {
+		s.Messages["foreign"] = r.foreign
+	}
 	for _, ns := range r.byName {
 		if r.expired(ns, now) {
 			continue
 		}
 		s.Namespaces = append(s.Namespaces, ns.snapshot(r.started))
+	}
+	if u := r.unidentified; u.present() && !r.expired(u, now) {
+		s.Namespaces = append(s.Namespaces, u.snapshot(r.started))
 	}
 	slices.SortFunc(s.Namespaces, func(a, b Namespace) int { return strings.Compare(a.Name, b.Name) })
 	return s

@@ -76,6 +76,9 @@ func kindOf(ns Namespace, kind string) KindCounters {
 	return KindCounters{Kind: kind}
 }
 
+// noKindCreated leaves out when counters began, which TestCreated checks.
+var noKindCreated = cmpopts.IgnoreFields(KindCounters{}, "Created")
+
 func mustNS(t *testing.T, s Snapshot, name string) Namespace {
 	t.Helper()
 	ns, ok := nsByName(s, name)
@@ -102,10 +105,6 @@ func TestRegistryNewNSID(t *testing.T) {
 	}
 	if got := names(r.counters(t0)); !cmp.Equal(got, []string{"host"}) {
 		t.Errorf("snapshot namespaces = %v before identify, want only host", got)
-	}
-	// Known nsid: nothing new.
-	if r.apply([]message{newNSIDMsg(true, 0, 3)}, t0) {
-		t.Errorf("apply of RTM_NEWNSID for a known nsid asked for a scan")
 	}
 	if got := r.identify(3, 100, "foo", SourceDir, t0); got != ns {
 		t.Errorf("identify made a new namespace instead of naming the known one")
@@ -218,8 +217,12 @@ func TestRegistryUnnamedDeath(t *testing.T) {
 	r := newTestRegistry()
 	r.apply([]message{newNSIDMsg(true, 0, 3), newLinkMsg(false, 3, lk(2, "veth", 0)), delNSIDMsg(true, 0, 3)}, t0)
 	s := r.counters(t0)
-	if s.Removals != 0 || len(s.Namespaces) != 1 {
-		t.Errorf("an unnamed namespace's death: removals %d, namespaces %v; want 0, [host]", s.Removals, names(s))
+	if s.Removals != 0 || !cmp.Equal(names(s), []string{"host", Unidentified}) {
+		t.Errorf("an unnamed namespace's death: removals %d, namespaces %v; want 0, [host unidentified]", s.Removals, names(s))
+	}
+	want := Namespace{Name: Unidentified, NSID: NoNSID, Kinds: []KindCounters{{Kind: "veth", Creations: 1, Deletions: 1}}}
+	if diff := cmp.Diff(want, mustNS(t, s, Unidentified), noKindCreated); diff != "" {
+		t.Errorf("unidentified (-want +got):\n%s", diff)
 	}
 	if r.unnamed() {
 		t.Errorf("unnamed() = true after the unnamed namespace died")
@@ -343,7 +346,7 @@ func TestRegistryMoves(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newTestRegistry()
-			r.self.reconcile([]link{host5}, false, t0, 1)
+			r.self.reconcile(linkDump{links: []link{host5}}, false, t0, 1)
 			r.identify(3, 100, "foo", SourceDir, t0)
 			for _, b := range tt.batches {
 				r.apply(b, t0)
@@ -361,7 +364,7 @@ func TestRegistryMoves(t *testing.T) {
 
 func TestRegistryMoveIntoNewNamespace(t *testing.T) {
 	r := newTestRegistry()
-	r.self.reconcile([]link{lk(5, "veth", 0)}, false, t0, 1)
+	r.self.reconcile(linkDump{links: []link{lk(5, "veth", 0)}}, false, t0, 1)
 	// The move assigns the target an nsid first.
 	unnamed := r.apply([]message{
 		newNSIDMsg(true, 0, 2),
@@ -373,7 +376,7 @@ func TestRegistryMoveIntoNewNamespace(t *testing.T) {
 		t.Errorf("apply did not ask for a scan")
 	}
 	// Its first dump finds the moved link and lo.
-	r.reconcile(r.byNSID[2], []link{lk(1, "device", 0), lk(5, "veth", 0)}, t0)
+	r.reconcile(r.byNSID[2], linkDump{links: []link{lk(1, "device", 0), lk(5, "veth", 0)}}, t0)
 	r.nextBatch()
 	r.settle()
 	r.identify(2, 200, "bar", SourceDir, t0)
@@ -598,8 +601,8 @@ func TestRegistryPrune(t *testing.T) {
 	r.identify(4, 200, "bar", SourceDir, t0)
 	r.apply([]message{delNSIDMsg(true, 0, 3)}, t0)
 	// A tombstone in the host, from a resync.
-	r.self.reconcile([]link{lk(5, "veth", 0)}, false, t0, 1)
-	r.self.reconcile(nil, true, t0, 1)
+	r.self.reconcile(linkDump{links: []link{lk(5, "veth", 0)}}, false, t0, 1)
+	r.self.reconcile(linkDump{}, true, t0, 1)
 	r.self.settle(2)
 
 	r.prune(t0.Add(time.Minute - time.Nanosecond))

@@ -47,8 +47,22 @@ type Snapshot struct {
 	Overruns uint64
 	// Resyncs counts full re-reads of link state, by reason.
 	Resyncs map[string]uint64
+	// Repairs counts corrections of the namespace registry that the
+	// kernel's nsid announcements should have made, by reason, each present
+	// from the start: "nsid_gone" (a namespace's nsid no longer existed,
+	// though no RTM_DELNSID said so), "nsid_unannounced" (an nsid existed
+	// that no RTM_NEWNSID had announced), "nsid_reused" (the kernel
+	// announced an nsid again before the death of the namespace that held
+	// it).
+	Repairs map[string]uint64
+	// DumpInterruptions counts the dumps that the kernel marked interrupted
+	// (NLM_F_DUMP_INTR), each made again.
+	DumpInterruptions uint64
 	// Messages counts netlink messages received on the event socket, by type
-	// (newlink, dellink, newnsid, delnsid, other).
+	// (newlink, dellink, newnsid, delnsid, other), the messages that could
+	// not be decoded, from events and dumps ("malformed"), and the
+	// datagrams that another sender than the kernel sent to the monitor's
+	// sockets, dropped unread ("foreign").
 	Messages map[string]uint64
 	// EventSubscribers is the number of open event subscriptions.
 	EventSubscribers int
@@ -61,15 +75,16 @@ type Snapshot struct {
 	Started time.Time
 }
 
-// A Namespace is the state of one network namespace.
+// A Namespace is the state of one network namespace, or the counters of
+// those that died unnamed (Unidentified).
 type Namespace struct {
-	// Name is the namespace's fixed name: "host", a bind-mount file name, or
-	// "ino-<inode>".
+	// Name is the namespace's fixed name: "host", a bind-mount file name,
+	// "ino-<inode>", or Unidentified.
 	Name string
 	// Inode is the nsfs inode, the namespace's identity.
 	Inode uint64
 	// NSID is the namespace's id in the exporter's namespace, or NoNSID for
-	// the exporter's own.
+	// the exporter's own and for Unidentified.
 	NSID   int32
 	Source Source
 	// Alive is false once the namespace has died; its counters then keep
