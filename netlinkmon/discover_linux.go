@@ -14,6 +14,7 @@
 package netlinkmon
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"time"
@@ -24,32 +25,33 @@ import (
 // Discovery: the scans that find namespace files, and the one request per
 // namespace that gives it an nsid, so that its events reach the event socket.
 
-func (m *Monitor) scanDirs() {
+func (m *Monitor) scanDirs(ctx context.Context) {
 	for _, dir := range m.opts.NetnsDirs {
 		cands, err := netns.ScanDir(dir, m.nsfsDev)
 		if err != nil {
 			m.log.Warn("Cannot scan namespace directory", "dir", dir, "err", err)
 			continue
 		}
-		m.resolve(cands, SourceDir)
+		m.resolve(ctx, cands, SourceDir)
 	}
 }
 
-func (m *Monitor) scanProc() {
+func (m *Monitor) scanProc(ctx context.Context) {
 	m.lastProcScan = time.Now()
 	cands, err := netns.ScanProc("/proc", m.nsfsDev)
 	if err != nil {
 		m.log.Warn("Cannot scan processes for namespaces", "err", err)
 		return
 	}
-	m.resolve(cands, SourceProc)
+	m.resolve(ctx, cands, SourceProc)
 }
 
 // resolve finds the nsid of each candidate the monitor does not know yet,
 // assigning one if needed, and starts watching it; src is the scan that found
 // them. The namespace file is open only for that request: an open file would
-// keep the namespace alive.
-func (m *Monitor) resolve(cands []netns.Candidate, src Source) {
+// keep the namespace alive. It stops when ctx is done: the requests would
+// fail on the closed socket.
+func (m *Monitor) resolve(ctx context.Context, cands []netns.Candidate, src Source) {
 	now := time.Now()
 	for _, c := range cands {
 		if _, ok := m.reg.byInode[c.Inode]; ok {
@@ -58,14 +60,20 @@ func (m *Monitor) resolve(cands []netns.Candidate, src Source) {
 		if t, ok := m.failed[c.Inode]; ok && now.Sub(t) < retryFailed {
 			continue
 		}
+		if ctx.Err() != nil {
+			return
+		}
 		id, fresh, err := m.nsidOf(c)
-		if err != nil {
-			if vanished(err) {
-				m.log.Debug("Namespace vanished before it was watched", "path", c.Path, "err", err)
-			} else {
-				m.failed[c.Inode] = now
-				m.log.Warn("Cannot watch namespace; retrying in a minute", "path", c.Path, "err", err)
-			}
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return
+		case vanished(err):
+			m.log.Debug("Namespace vanished before it was watched", "path", c.Path, "err", err)
+			continue
+		default:
+			m.failed[c.Inode] = now
+			m.log.Warn("Cannot watch namespace; retrying in a minute", "path", c.Path, "err", err)
 			continue
 		}
 		delete(m.failed, c.Inode)
@@ -83,6 +91,7 @@ func (m *Monitor) resolve(cands []netns.Candidate, src Source) {
 
 // nsidOf returns the candidate's nsid, and whether this call assigned it.
 func (m *Monitor) nsidOf(c netns.Candidate) (id int32, fresh bool, err error) {
+	defer m.life.enterKernel()()
 	f, err := netns.Open(c.Path, c.Inode)
 	if err != nil {
 		return 0, false, err

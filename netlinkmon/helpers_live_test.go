@@ -80,7 +80,29 @@ func startMonitor(t *testing.T, opts netlinkmon.Options) *netlinkmon.Monitor {
 			t.Errorf("Wait took %v after the context was cancelled", d.Round(time.Millisecond))
 		}
 	})
+	waitReady(t, mon)
 	return mon
+}
+
+// readyTimeout bounds the baseline, which waits for the kernel's RTNL lock:
+// other tests' bursts may hold it for seconds.
+const readyTimeout = 2 * time.Minute
+
+// waitReady waits until the monitor has read its baseline, so that what the
+// test makes next is counted.
+func waitReady(t *testing.T, mon *netlinkmon.Monitor) {
+	t.Helper()
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		err := mon.Ready()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %v", readyTimeout, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // dirOptions watch /run/netns, where "ip netns add" puts namespaces, and keep

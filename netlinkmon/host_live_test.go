@@ -164,6 +164,7 @@ func runMonitor(t *testing.T, opts netlinkmon.Options, cycles int) {
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
+	waitReady(t, mon)
 	for range cycles {
 		ns := testns.Add(t)
 		testns.IP(t, "-n", ns, "link", "add", "br0", "type", "bridge")

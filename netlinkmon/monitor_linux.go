@@ -57,6 +57,9 @@ type Monitor struct {
 	mu  sync.Mutex
 	reg *registry
 
+	// life says whether the baseline is read and the loop turns.
+	life *lifecycle
+
 	resolveWanted bool
 	rescanWanted  bool
 	lastProcScan  time.Time
@@ -71,9 +74,12 @@ type Monitor struct {
 	err    error
 }
 
-// Start checks privileges, opens the netlink sockets, discovers the
-// namespaces present now and reads their links as the baseline, then watches
-// in the background until ctx is cancelled. Errors name what is missing.
+// Start checks privileges and opens the netlink sockets, and returns: every
+// error it returns is known without waiting for the kernel's RTNL lock. In
+// the background, the monitor then discovers the namespaces present now and
+// reads their links as the baseline, which may wait minutes for RTNL on a
+// busy host ([Monitor.Ready] says when it is done), and watches until ctx is
+// cancelled. Errors name what is missing.
 func Start(ctx context.Context, opts Options) (*Monitor, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
@@ -95,6 +101,7 @@ func Start(ctx context.Context, opts Options) (*Monitor, error) {
 		opts:    opts,
 		nsfsDev: nsfsDev,
 		reg:     newRegistry(selfIno, opts.Retention),
+		life:    newLifecycle(time.Now()),
 		done:    make(chan struct{}),
 		failed:  make(map[uint64]time.Time),
 	}
@@ -111,13 +118,39 @@ func Start(ctx context.Context, opts Options) (*Monitor, error) {
 		m.events.close()
 		return nil, err
 	}
-	if err := m.baseline(); err != nil {
-		m.closeSockets()
-		return nil, err
-	}
-	m.reg.counting = true
-
 	ctx, m.cancel = context.WithCancel(ctx)
+	// Closing the request socket ends a multi-part dump after its current
+	// part, and fails every later request at once: a stop waits for no
+	// more than the one request the kernel is serving.
+	context.AfterFunc(ctx, func() { m.req.close() })
+	go m.run(ctx)
+	return m, nil
+}
+
+// run reads the baseline, then counts events until ctx is done or the
+// event socket fails.
+func (m *Monitor) run(ctx context.Context) {
+	defer close(m.done)
+	defer m.closeSockets()
+	defer m.wg.Wait()
+	defer m.cancel()
+	defer m.reg.feed.Stop()
+	defer func() { m.life.setPhase(stopped, m.err) }()
+
+	start := time.Now()
+	if err := m.baseline(ctx); err != nil {
+		if ctx.Err() == nil {
+			m.err = err
+			m.log.Error("Cannot read the baseline; stopping", "err", err)
+		}
+		return
+	}
+	m.mu.Lock()
+	m.reg.counting = true
+	m.mu.Unlock()
+	m.life.setPhase(counting, nil)
+	m.log.Info("Read the baseline; counting events", "took", time.Since(start).Round(time.Millisecond))
+
 	batches := make(chan batch, batchQueue)
 	dirChanged := make(chan struct{}, 1)
 	m.reader = newReader(m.events, m.req)
@@ -126,63 +159,83 @@ func Start(ctx context.Context, opts Options) (*Monitor, error) {
 		defer m.wg.Done()
 		m.reader.run(ctx, batches)
 	}()
-	if len(opts.NetnsDirs) > 0 {
+	if len(m.opts.NetnsDirs) > 0 {
 		m.wg.Add(1)
 		go func() {
 			defer m.wg.Done()
-			if err := netns.Watch(ctx, opts.NetnsDirs, dirChanged); err != nil && !errors.Is(err, context.Canceled) {
+			if err := netns.Watch(ctx, m.opts.NetnsDirs, dirChanged); err != nil && !errors.Is(err, context.Canceled) {
 				m.log.Error("Namespace directories are not watched; only scans will find namespaces", "err", err)
 			}
 		}()
 	}
-	go m.loop(ctx, batches, dirChanged)
-	return m, nil
+	m.loop(ctx, batches, dirChanged)
 }
 
 // baseline reads the namespaces and links present at start. They are not
-// counted as created.
-func (m *Monitor) baseline() error {
-	links, err := m.req.links(NoNSID)
+// counted as created. Each request may wait for the kernel's RTNL lock;
+// after ctx is done, the closed request socket fails them at once.
+func (m *Monitor) baseline(ctx context.Context) error {
+	var links []link
+	err := m.request(func() (err error) { links, err = m.req.links(NoNSID); return err })
 	if err != nil {
-		return err
+		return baselineError(ctx, err)
 	}
-	now := time.Now()
-	m.reg.reconcile(m.reg.self, links, now)
-	m.scanDirs()
+	m.mu.Lock()
+	m.reg.reconcile(m.reg.self, links, time.Now())
+	m.mu.Unlock()
+	m.scanDirs(ctx)
 	if m.opts.ProcScan {
-		m.scanProc()
+		m.scanProc(ctx)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
 	// Namespaces that already had nsids but that no scan can reach.
-	ids, err := m.req.nsids()
-	if err != nil {
-		return err
+	var ids []int32
+	if err := m.request(func() (err error) { ids, err = m.req.nsids(); return err }); err != nil {
+		return baselineError(ctx, err)
 	}
+	m.mu.Lock()
 	for _, id := range ids {
 		if _, ok := m.reg.byNSID[id]; !ok {
-			m.reg.add(id, now)
+			m.reg.add(id, time.Now())
 		}
 	}
-	for id, ns := range m.reg.byNSID {
-		links, err := m.req.links(id)
+	nss := maps.Clone(m.reg.byNSID)
+	m.mu.Unlock()
+	for id, ns := range nss {
+		err := m.request(func() (err error) { links, err = m.req.links(id); return err })
+		m.mu.Lock()
 		switch {
 		case err == nil:
-			m.reg.reconcile(ns, links, now)
+			m.reg.reconcile(ns, links, time.Now())
 		case errors.Is(err, errNoNamespace):
-			m.reg.kill(ns, now, "gone before its first dump")
-		default:
-			return err
+			m.reg.kill(ns, time.Now(), "gone before its first dump")
+		}
+		m.mu.Unlock()
+		if err != nil && !errors.Is(err, errNoNamespace) {
+			return baselineError(ctx, err)
 		}
 	}
 	return nil
 }
 
-func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-chan struct{}) {
-	defer close(m.done)
-	defer m.closeSockets()
-	defer m.wg.Wait()
-	defer m.cancel()
-	defer m.reg.feed.Stop()
+// baselineError is err, or the cancellation that caused it.
+func baselineError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
 
+// request runs do, a request to the kernel, as a wait that does not count
+// against the monitor's health.
+func (m *Monitor) request(do func() error) error {
+	defer m.life.enterKernel()()
+	return do()
+}
+
+func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-chan struct{}) {
 	var procTick <-chan time.Time
 	if m.opts.ProcScan {
 		t := time.NewTicker(m.opts.RescanInterval)
@@ -200,7 +253,8 @@ func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-c
 		case <-ctx.Done():
 			return
 		case b, ok := <-batches:
-			if !ok {
+			if !ok || ctx.Err() != nil {
+				// After a stop, requests fail on the closed socket.
 				return
 			}
 			if b.err != nil {
@@ -210,9 +264,9 @@ func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-c
 			}
 			m.apply(b)
 		case <-dirChanged:
-			m.scanDirs()
+			m.scanDirs(ctx)
 		case <-procTick:
-			m.scanProc()
+			m.scanProc(ctx)
 		case <-prune.C:
 			now := time.Now()
 			m.mu.Lock()
@@ -222,10 +276,11 @@ func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-c
 			maps.DeleteFunc(m.failed, func(_ uint64, t time.Time) bool { return now.Sub(t) >= retryFailed })
 		case <-seedTimer.C:
 		}
-		if next := m.catchUp(); !next.IsZero() {
+		if next := m.catchUp(ctx); !next.IsZero() {
 			seedTimer.Reset(time.Until(next))
 		}
 		m.reg.feed.Flush()
+		m.life.beat(time.Now())
 	}
 }
 
@@ -308,7 +363,7 @@ func (m *Monitor) applyDump(d dump, now time.Time) {
 
 // catchUp asks for the first dumps of new namespaces and names them. It
 // returns when the next retried dump is due.
-func (m *Monitor) catchUp() time.Time {
+func (m *Monitor) catchUp(ctx context.Context) time.Time {
 	due, next := m.reg.due(time.Now())
 	for _, ns := range due {
 		ns.seedAt = time.Time{}
@@ -316,15 +371,15 @@ func (m *Monitor) catchUp() time.Time {
 	}
 	if m.rescanWanted {
 		m.rescanWanted = false
-		m.scanDirs()
+		m.scanDirs(ctx)
 	}
 	if m.resolveWanted {
 		m.resolveWanted = false
 		if m.reg.unnamed() {
-			m.scanDirs()
+			m.scanDirs(ctx)
 		}
 		if m.reg.unnamed() && m.opts.ProcScan && time.Since(m.lastProcScan) >= minProcScanGap {
-			m.scanProc()
+			m.scanProc(ctx)
 		}
 	}
 	return next
@@ -358,6 +413,18 @@ func (m *Monitor) InterfaceSnapshot() InterfaceSnapshot {
 func (m *Monitor) Subscribe(buffer int, match func(*Event) bool) *Subscription {
 	return m.reg.feed.Subscribe(buffer, match)
 }
+
+// Ready returns nil once the baseline has been read and events are counted.
+// Until then, or once the monitor has stopped, it returns why not, on one
+// line.
+func (m *Monitor) Ready() error { return m.life.ready(time.Now()) }
+
+// Healthy returns nil unless the monitor has stopped or its loop has made
+// no progress for a minute while not waiting for the kernel: the one state
+// that a restart would cure. A wait for the kernel's RTNL lock, however
+// long, is not counted against it, since a restarted monitor would wait as
+// long.
+func (m *Monitor) Healthy() error { return m.life.healthy(time.Now()) }
 
 // Wait blocks until the monitor has stopped after its context was cancelled,
 // with every goroutine and file descriptor released. It returns the error
