@@ -44,9 +44,9 @@ func TestMain(m *testing.M) {
 }
 
 // fakeExporter listens on the address of its first argument,
-// --web.listen-address=ADDR, and serves /-/healthy, /later (503 for its
-// first three requests, then 200) and /metrics until SIGTERM. It writes
-// its arguments to stdout. By mode:
+// --web.listen-address=ADDR, and serves /-/healthy, /-/ready, /later (503
+// for its first three requests, then 200) and /metrics until SIGTERM. It
+// writes its arguments to stdout. By mode:
 //   - ok: exits 0 on SIGTERM;
 //   - fail: exits 1 at once;
 //   - taken-once: the first time, exits 1 as if its port was taken;
@@ -74,7 +74,8 @@ func fakeExporter(mode string, args []string) int {
 	}
 	var later atomic.Int32
 	mux := http.NewServeMux()
-	mux.HandleFunc("/-/healthy", func(http.ResponseWriter, *http.Request) {})
+	mux.HandleFunc(HealthyPath, func(http.ResponseWriter, *http.Request) {})
+	mux.HandleFunc(ReadyPath, func(http.ResponseWriter, *http.Request) {})
 	mux.HandleFunc("/later", func(w http.ResponseWriter, _ *http.Request) {
 		if later.Add(1) <= 3 {
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -201,5 +202,23 @@ func TestStop(t *testing.T) {
 				t.Errorf("output does not contain %q:\n%s", tt.out, out)
 			}
 		})
+	}
+}
+
+func TestQuit(t *testing.T) {
+	t.Parallel()
+	e, err := startFake(t, t.Context(), "ok", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Quit()
+	select {
+	case <-e.Done():
+	default:
+		t.Fatal("Quit returned before the exporter exited")
+	}
+	// SIGQUIT dumps every goroutine, the runtime's included.
+	if out := e.Output(); !strings.Contains(out, "SIGQUIT") || !strings.Contains(out, "\ngoroutine 1 ") || !strings.Contains(out, "runtime.forcegchelper") {
+		t.Errorf("output lacks the stacks of every goroutine:\n%s", out)
 	}
 }
