@@ -90,12 +90,27 @@ func StartExporter(ctx context.Context, bin string, o Options) (*Exporter, error
 	argv := func(addr string, _ int) []string {
 		return append(append(slices.Clone(o.Wrapper), bin, "--web.listen-address="+addr), o.Args...)
 	}
-	ready := func(ctx context.Context, addr string) bool { return client(addr).answers(ctx, path) }
+	// One client per address, so that the polls share its keep-alive
+	// connection: a connection per poll would stay open, with a goroutine
+	// and a descriptor in the exporter, for as long as the bench runs.
+	var (
+		c     Client
+		cAddr string
+	)
+	ready := func(ctx context.Context, addr string) bool {
+		if addr != cAddr {
+			if c.HTTP != nil {
+				c.HTTP.CloseIdleConnections()
+			}
+			c, cAddr = client(addr), addr
+		}
+		return c.answers(ctx, path)
+	}
 	p, addr, err := listen(ctx, command{name: "exporter", env: o.Env, group: o.ProcessGroup}, argv, ready)
 	if err != nil {
 		return nil, err
 	}
-	return &Exporter{Client: client(addr), Addr: addr, proc: p}, nil
+	return &Exporter{Client: c, Addr: addr, proc: p}, nil
 }
 
 // Stop sends SIGTERM and waits up to timeout for the exporter to exit. It
