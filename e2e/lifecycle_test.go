@@ -33,9 +33,12 @@ import (
 const (
 	busyNamespaces = 30
 	busyBridges    = 9
-	// heldAfter is how long a link dump must wait before RTNL counts as
+	// heldAfter is how long a request must wait before RTNL counts as
 	// held.
 	heldAfter = 200 * time.Millisecond
+	// busyTries bounds the holds, each of twice the namespaces of the one
+	// before, until RTNL is still held once the exporters have answered.
+	busyTries = 3
 )
 
 // TestE2EStartWhileRTNLBusy starts two exporters while the kernel holds
@@ -49,11 +52,6 @@ const (
 func TestE2EStartWhileRTNLBusy(t *testing.T) {
 	testns.RequireRoot(t)
 	args := []string{"--netns.dir=", "--no-netns.proc"}
-	held := holdRTNL(t)
-
-	a := startBusy(t, args)
-	b := startBusy(t, args)
-	stopped := make(chan error, 1)
 	checks := []struct {
 		path     string
 		wantCode int
@@ -68,22 +66,40 @@ func TestE2EStartWhileRTNLBusy(t *testing.T) {
 		code int
 		body string
 	}
-	got := make([]answer, len(checks))
-	for i, c := range checks {
-		code, body, err := a.Get(t.Context(), c.path)
-		if err != nil {
-			t.Fatal(err)
+	var (
+		held    *rtnlbusy.Probe
+		a, b    *harness.Exporter
+		got     []answer
+		stopped chan error
+	)
+	// The kernel sometimes lets RTNL go between parts of a teardown: try
+	// again, with more namespaces, if it was free before the checks.
+	for try, n := 1, busyNamespaces; ; try, n = try+1, 2*n {
+		held = holdRTNL(t, n)
+		a, b = startBusy(t, args), startBusy(t, args)
+		got = make([]answer, len(checks))
+		for i, c := range checks {
+			code, body, err := a.Get(t.Context(), c.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[i] = answer{code, string(body)}
 		}
-		got[i] = answer{code, string(body)}
-	}
-	// While the probe that was waiting before the exporters started still
-	// waits, neither can have read its baseline. An exporter that serves
-	// HTTP only after its baseline fails here.
-	go func() { stopped <- b.Stop(readyTimeout) }()
-	select {
-	case <-held.Done():
-		t.Fatalf("RTNL was free before the exporters answered, %v after it was found held", time.Since(held.Started).Round(time.Millisecond))
-	default:
+		stopped = make(chan error, 1)
+		go func() { stopped <- b.Stop(readyTimeout) }()
+		// While the probe that was waiting before the exporters started
+		// still waits, neither can have read its baseline. An exporter
+		// that serves HTTP only after its baseline fails here.
+		if !closed(held.Done()) {
+			break
+		}
+		if try == busyTries {
+			t.Fatalf("RTNL was free before the exporters answered, %d times", try)
+		}
+		t.Logf("RTNL was free before the exporters answered, %v after it was found held; again with %d namespaces",
+			time.Since(held.Started).Round(time.Millisecond), 2*n)
+		a.Kill()
+		<-stopped
 	}
 	for i, c := range checks {
 		g := got[i]
@@ -97,7 +113,7 @@ func TestE2EStartWhileRTNLBusy(t *testing.T) {
 
 	<-held.Done()
 	free, _ := held.Returned()
-	t.Logf("a link dump waited %v for RTNL", free.Sub(held.Started).Round(time.Millisecond))
+	t.Logf("a probe waited %v for RTNL", free.Sub(held.Started).Round(time.Millisecond))
 	ctx, cancel := context.WithTimeout(t.Context(), readyTimeout)
 	defer cancel()
 	for {
@@ -124,12 +140,12 @@ func TestE2EStartWhileRTNLBusy(t *testing.T) {
 	}
 }
 
-// holdRTNL makes and deletes namespaces full of bridges, and returns once
-// a link dump has waited heldAfter for RTNL: that dump, still pending. It
+// holdRTNL makes and deletes n namespaces full of bridges, and returns once
+// a request for RTNL has waited heldAfter: that request, still pending. It
 // returns when RTNL has been free.
-func holdRTNL(t *testing.T) *rtnlbusy.Probe {
+func holdRTNL(t *testing.T, n int) *rtnlbusy.Probe {
 	t.Helper()
-	names := make([]string, busyNamespaces)
+	names := make([]string, n)
 	for i := range names {
 		names[i] = testns.Name(t, "tnsb")
 	}
@@ -165,6 +181,16 @@ func startBusy(t *testing.T, args []string) *harness.Exporter {
 		}
 	})
 	return e
+}
+
+// closed reports whether ch is closed.
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // failOrSkip fails t in CI (CI=true), where the kernel is known to hold

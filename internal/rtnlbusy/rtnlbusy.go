@@ -20,7 +20,7 @@
 // time, holding RTNL: namespaces full of bridges, deleted in bulk, hold it
 // for seconds (30 namespaces with 9 bridges each for about 1 to 4 s on a
 // 2-CPU VM, 150 for about 22 s). A link dump, which needs RTNL, waits all
-// that time in uninterruptible sleep; `ip link show` is such a dump.
+// that time in uninterruptible sleep.
 //
 // It needs root and ip(8). Like the harness, it does not import "testing".
 package rtnlbusy
@@ -102,34 +102,17 @@ func (t *Teardown) batch(ctx context.Context, name string, lines []string, opts 
 	return nil
 }
 
-// A Probe is one `ip link show`, a link dump: it returns once the kernel
-// gives it RTNL.
+// A Probe is one request that needs RTNL, RTM_GETLINK for the loopback
+// link: it returns as soon as the kernel gives it RTNL. (`ip link show`
+// would take RTNL twice: it sends an empty RTM_NEWLINK first, to probe
+// for extended acks, then its dump.)
 type Probe struct {
-	// Started is when ip was started.
+	// Started is when the request was sent.
 	Started time.Time
 	done    chan struct{}
 	// returned and err are set before done is closed.
 	returned time.Time
 	err      error
-}
-
-// StartProbe starts a probe.
-func StartProbe(ctx context.Context) (*Probe, error) {
-	p := &Probe{done: make(chan struct{})}
-	cmd := exec.CommandContext(ctx, "ip", "link", "show")
-	p.Started = time.Now()
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("rtnlbusy: ip link show: %w", err)
-	}
-	go func() {
-		err := cmd.Wait()
-		p.returned = time.Now()
-		if err != nil {
-			p.err = fmt.Errorf("rtnlbusy: ip link show: %w", err)
-		}
-		close(p.done)
-	}()
-	return p, nil
 }
 
 // Done is closed when the probe has returned.
@@ -146,7 +129,7 @@ func (p *Probe) Returned() (time.Time, error) { return p.returned, p.err }
 func WaitHeld(ctx context.Context, pending, timeout time.Duration) (*Probe, error) {
 	deadline := time.Now().Add(timeout)
 	for {
-		p, err := StartProbe(ctx)
+		p, err := StartProbe()
 		if err != nil {
 			return nil, err
 		}

@@ -64,7 +64,7 @@ func TestTeardown(t *testing.T) {
 func TestProbe(t *testing.T) {
 	testns.RequireRoot(t)
 	t.Parallel()
-	p, err := rtnlbusy.StartProbe(t.Context())
+	p, err := rtnlbusy.StartProbe()
 	if err != nil {
 		t.Fatal(err)
 	}
