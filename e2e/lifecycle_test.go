@@ -90,7 +90,7 @@ func TestE2EStartWhileRTNLBusy(t *testing.T) {
 		// While the probe that was waiting before the exporters started
 		// still waits, neither can have read its baseline. An exporter
 		// that serves HTTP only after its baseline fails here.
-		if !closed(held.Done()) {
+		if held.Pending() {
 			break
 		}
 		if try == busyTries {
@@ -181,16 +181,6 @@ func startBusy(t *testing.T, args []string) *harness.Exporter {
 		}
 	})
 	return e
-}
-
-// closed reports whether ch is closed.
-func closed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
 }
 
 // failOrSkip fails t in CI (CI=true), where the kernel is known to hold

@@ -123,7 +123,7 @@ func (b *bench) busyStart(ctx context.Context, bin string) (busyStart, error) {
 	}()
 	r.listening = time.Since(exec)
 	if _, err := poll(ctx, lifecyclePoll, b.cfg.timeout+2*time.Minute, func() (bool, error) {
-		pending := !closed(probe.Done())
+		pending := probe.Pending()
 		code, _, err := e.Get(ctx, harness.ReadyPath)
 		if err != nil {
 			return false, err
@@ -210,7 +210,7 @@ func (b *bench) busyStopOnce(ctx context.Context, bin, stage string, n int) (bus
 	}); err != nil && !errors.As(err, new(timeoutError)) {
 		return r, err
 	}
-	if closed(probe.Done()) {
+	if !probe.Pending() {
 		return r, errFreedEarly
 	}
 	term := time.Now()
@@ -263,16 +263,6 @@ func errOr(err error, ok string) string {
 		return err.Error()
 	}
 	return ok
-}
-
-// closed reports whether ch is closed.
-func closed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
 }
 
 // uninterruptible counts the threads of process pid by state, and lists

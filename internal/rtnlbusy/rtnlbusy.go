@@ -118,6 +118,16 @@ type Probe struct {
 // Done is closed when the probe has returned.
 func (p *Probe) Done() <-chan struct{} { return p.done }
 
+// Pending reports whether the probe still waits for RTNL.
+func (p *Probe) Pending() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
 // Returned is when the probe returned, and its error; call it after Done
 // is closed.
 func (p *Probe) Returned() (time.Time, error) { return p.returned, p.err }

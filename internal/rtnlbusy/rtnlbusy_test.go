@@ -69,6 +69,9 @@ func TestProbe(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-p.Done()
+	if p.Pending() {
+		t.Error("Pending after Done")
+	}
 	at, err := p.Returned()
 	if err != nil || at.Before(p.Started) {
 		t.Errorf("Returned() = %v, %v; want a time after %v and no error", at, err, p.Started)
