@@ -88,7 +88,7 @@ func TestE2ESystemdSandbox(t *testing.T) {
 	_, ino := testns.Unshare(t) // root's process: needs CAP_SYS_PTRACE
 	proc := "ino-" + itoa(ino)
 	container := dockerNamespace(t, docker)
-	_, took := e.waitMetrics(5*time.Second, 20*time.Millisecond, func(m harness.Metrics) error {
+	_, took := e.waitMetrics(eventually, 20*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		c.want("netlink_netns_info", labels("netns", before, "source", "dir"), 1)
 		c.want("netlink_netns_info", labels("netns", container, "source", "dir"), 1)
