@@ -42,9 +42,12 @@ const (
 	// reached, to check that nothing more is counted.
 	settle = 200 * time.Millisecond
 	// eventually bounds waits for counts that the spec gives no bar for.
-	eventually = 5 * time.Second
-	// promptly is the spec's bar for seeing a new namespace or a death.
-	promptly = time.Second
+	eventually = 20 * time.Second
+	// promptly bounds waits for what the spec wants within a second (a
+	// new namespace watched, a death seen). The bench measures that bar
+	// on a machine that runs nothing else; a test only fails if it never
+	// happens, never because the machine was busy.
+	promptly = 10 * time.Second
 )
 
 // testLog writes the monitor's log lines to the test's log.
