@@ -27,6 +27,11 @@ import (
 // stopTimeout is how long an exporter may take to exit on SIGTERM.
 const stopTimeout = 10 * time.Second
 
+// readyTimeout is the least time an exporter has to read its baseline: its
+// link dumps wait for the kernel's RTNL lock, which a kernel tearing down
+// many namespaces, or other jobs on the machine, hold for minutes.
+const readyTimeout = 5 * time.Minute
+
 // buildExporter builds the exporter of the module that holds the working
 // directory into dir, and returns the binary's path.
 func buildExporter(ctx context.Context, dir string) (string, error) {
@@ -49,7 +54,7 @@ type exporter struct {
 // answers 200, which it does once the baseline is read: /metrics rather than
 // /-/ready, so that builds from before /-/ready can be measured too.
 func startExporter(ctx context.Context, bin string, timeout time.Duration, extra ...string) (*exporter, error) {
-	return launch(ctx, bin, timeout, "/metrics", extra)
+	return launch(ctx, bin, max(timeout, readyTimeout), "/metrics", extra)
 }
 
 // startListening is startExporter, but waits only until the exporter serves
