@@ -148,8 +148,6 @@ func (m *Monitor) run(ctx context.Context) {
 	m.mu.Lock()
 	m.reg.counting = true
 	m.mu.Unlock()
-	m.life.setPhase(counting, nil)
-	m.log.Info("Read the baseline; counting events", "took", time.Since(start).Round(time.Millisecond))
 
 	batches := make(chan batch, batchQueue)
 	dirChanged := make(chan struct{}, 1)
@@ -168,6 +166,10 @@ func (m *Monitor) run(ctx context.Context) {
 			}
 		}()
 	}
+	// Events since Start wait in the event socket: from here on, every
+	// one is counted.
+	m.life.setPhase(counting, nil)
+	m.log.Info("Read the baseline; counting events", "took", time.Since(start).Round(time.Millisecond))
 	m.loop(ctx, batches, dirChanged)
 }
 
