@@ -42,6 +42,7 @@ const (
 	exporterName   = "netlink_exporter"
 	defaultAddress = ":9917"
 	healthyPath    = "/-/healthy"
+	readyPath      = "/-/ready"
 	eventsPath     = "/events"
 )
 
@@ -142,6 +143,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("--web.telemetry-path: must start with / and not be / alone, got %q", p)
 	case p == healthyPath:
 		return fmt.Errorf("--web.telemetry-path: %s is the health endpoint", p)
+	case p == readyPath:
+		return fmt.Errorf("--web.telemetry-path: %s is the readiness endpoint", p)
 	case p == eventsPath:
 		return fmt.Errorf("--web.telemetry-path: %s is the event stream", p)
 	case strings.ContainsAny(p, "{} \t\n?#") || path.Clean(p) != strings.TrimSuffix(p, "/"):

@@ -136,6 +136,7 @@ func TestParseFlagsErrors(t *testing.T) {
 		{"--web.telemetry-path=metrics", "--web.telemetry-path"},
 		{"--web.telemetry-path=/", "--web.telemetry-path"},
 		{"--web.telemetry-path=/-/healthy", "--web.telemetry-path"},
+		{"--web.telemetry-path=/-/ready", "--web.telemetry-path"},
 		{"--web.telemetry-path=/events", "--web.telemetry-path"},
 		{"--web.events.max-clients=-1", "--web.events.max-clients"},
 		{"--web.events.max-clients=all", "--web.events.max-clients"},

@@ -34,11 +34,16 @@ type source interface {
 	collector.Source
 	collector.InterfaceSource
 	eventstream.Subscriber
+	// Ready returns nil once the baseline is read, else why not.
+	Ready() error
+	// Healthy returns nil unless a restart would help, else why.
+	Healthy() error
 }
 
 // newHandler serves the metrics of src, and of podStats unless it is nil
-// (--no-pods), on cfg.metricsPath, a landing page on / and a health check.
-// The exporter's own go_*, process_* and promhttp_* metrics are registered
+// (--no-pods), on cfg.metricsPath once src is ready, a landing page on /, a
+// liveness check on /-/healthy and a readiness check on /-/ready. The
+// exporter's own go_*, process_* and promhttp_* metrics are registered
 // unless --web.disable-exporter-metrics.
 func newHandler(cfg config, src source, podStats collector.PodSource, logger *slog.Logger) (http.Handler, error) {
 	reg := prometheus.NewRegistry()
@@ -79,7 +84,9 @@ func newHandler(cfg config, src source, podStats collector.PodSource, logger *sl
 		}
 		opts.Registry = reg
 	}
-	metrics := promhttp.HandlerFor(reg, opts)
+	// Inside the instrumentation: promhttp_metric_handler_requests_total
+	// counts the scrapes refused before the baseline under code 503.
+	metrics := whenReady(src.Ready, promhttp.HandlerFor(reg, opts))
 	if !cfg.disableExporterMetrics {
 		metrics = promhttp.InstrumentMetricHandler(reg, metrics)
 	}
@@ -97,16 +104,40 @@ func newHandler(cfg config, src source, podStats collector.PodSource, logger *sl
 
 	mux := http.NewServeMux()
 	mux.Handle(cfg.metricsPath, metrics)
-	mux.HandleFunc(healthyPath, func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "Healthy")
-	})
+	mux.Handle(healthyPath, check(src.Healthy, "Healthy"))
+	mux.Handle(readyPath, check(src.Ready, "Ready"))
 	if cfg.eventsMaxClients > 0 {
 		mux.Handle(eventsPath, eventstream.NewHandler(src, logger.With("component", "eventstream"),
 			eventstream.Options{MaxClients: cfg.eventsMaxClients, WriteTimeout: cfg.eventsWriteTimeout}))
 	}
 	mux.Handle("/", landing)
 	return mux, nil
+}
+
+// whenReady serves next once ready returns nil, and 503 with ready's one-line
+// reason until then: counters served before the baseline is read would be
+// empty or partial, and look like resets.
+func whenReady(ready func() error, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := ready(); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// check answers 200 with ok while probe returns nil, else 503 with its
+// one-line reason.
+func check(probe func() error, ok string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if err := probe(); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, ok)
+	})
 }
 
 func landingLinks(cfg config) []web.LandingLinks {

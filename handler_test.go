@@ -31,12 +31,19 @@ import (
 	"github.com/netlink-exporter/netlink_exporter/pods"
 )
 
-type fakeSource struct{}
+// A fakeSource serves one namespace. Its Ready and Healthy return
+// notReady and unhealthy.
+type fakeSource struct {
+	notReady, unhealthy error
+}
+
+func (f *fakeSource) Ready() error   { return f.notReady }
+func (f *fakeSource) Healthy() error { return f.unhealthy }
 
 // fakeStart is when fakeSource's counters began.
 var fakeStart = time.Unix(1700000000, 0)
 
-func (fakeSource) Snapshot() netlinkmon.Snapshot {
+func (*fakeSource) Snapshot() netlinkmon.Snapshot {
 	return netlinkmon.Snapshot{
 		Namespaces: []netlinkmon.Namespace{{
 			Name: "host", Inode: 4026531840, NSID: netlinkmon.NoNSID, Source: netlinkmon.SourceSelf, Alive: true,
@@ -48,7 +55,7 @@ func (fakeSource) Snapshot() netlinkmon.Snapshot {
 	}
 }
 
-func (fakeSource) InterfaceSnapshot() netlinkmon.InterfaceSnapshot {
+func (*fakeSource) InterfaceSnapshot() netlinkmon.InterfaceSnapshot {
 	return netlinkmon.InterfaceSnapshot{
 		Namespaces: []netlinkmon.NamespaceInterfaces{{
 			Name: "host", Inode: 4026531840, NSID: netlinkmon.NoNSID, Source: netlinkmon.SourceSelf, Alive: true,
@@ -72,7 +79,7 @@ func (fakePodStats) Stats() pods.Stats {
 
 // Subscribe gives a stream that ends at once: the events are tested in
 // package eventstream.
-func (fakeSource) Subscribe(buffer int, match func(*netlinkmon.Event) bool) *netlinkmon.Subscription {
+func (*fakeSource) Subscribe(buffer int, match func(*netlinkmon.Event) bool) *netlinkmon.Subscription {
 	f := netlinkmon.NewFeed()
 	f.Stop()
 	return f.Subscribe(buffer, match)
@@ -171,6 +178,7 @@ func TestHandler(t *testing.T) {
 			notWant: []string{`href="/events"`},
 		},
 		{name: "healthy", path: "/-/healthy", wantCode: http.StatusOK, want: []string{"Healthy"}},
+		{name: "ready", path: "/-/ready", wantCode: http.StatusOK, want: []string{"Ready"}},
 		{name: "unknown path", path: "/nope", wantCode: http.StatusNotFound},
 	}
 	for _, tt := range tests {
@@ -183,7 +191,7 @@ func TestHandler(t *testing.T) {
 			if cfg.pods != nil {
 				podStats = fakePodStats{}
 			}
-			h, err := newHandler(cfg, fakeSource{}, podStats, promslog.NewNopLogger())
+			h, err := newHandler(cfg, &fakeSource{}, podStats, promslog.NewNopLogger())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -232,7 +240,7 @@ func TestHandlerCreatedTimestamps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := newHandler(cfg, fakeSource{}, nil, promslog.NewNopLogger())
+	h, err := newHandler(cfg, &fakeSource{}, nil, promslog.NewNopLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,5 +292,77 @@ func TestHandlerCreatedTimestamps(t *testing.T) {
 	}
 	if len(want) > 0 {
 		t.Errorf("no %v in the protobuf answer", want)
+	}
+}
+
+// TestHandlerLifecycle checks what each path answers before the baseline is
+// read, once it is, and when the monitor is unhealthy, on one handler.
+func TestHandlerLifecycle(t *testing.T) {
+	cfg, err := parseFlags(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &fakeSource{notReady: errors.New("netlinkmon: reading the baseline: a request has waited 12s for the kernel")}
+	h, err := newHandler(cfg, src, nil, promslog.NewNopLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const reason = "netlinkmon: reading the baseline: a request has waited 12s for the kernel\n"
+	steps := []struct {
+		name     string
+		setup    func()
+		path     string
+		wantCode int
+		wantBody string // the whole body, if set
+		want     []string
+		notWant  []string
+	}{
+		{name: "metrics before the baseline", path: "/metrics", wantCode: http.StatusServiceUnavailable, wantBody: reason},
+		{name: "not ready before the baseline", path: "/-/ready", wantCode: http.StatusServiceUnavailable, wantBody: reason},
+		{name: "healthy before the baseline", path: "/-/healthy", wantCode: http.StatusOK, wantBody: "Healthy\n"},
+		{name: "landing page before the baseline", path: "/", wantCode: http.StatusOK, want: []string{`href="/metrics"`}},
+		{name: "events before the baseline", path: "/events", wantCode: http.StatusOK},
+		{
+			name: "metrics once ready count the refused scrape", setup: func() { src.notReady = nil },
+			path: "/metrics", wantCode: http.StatusOK,
+			want: []string{
+				`netlink_link_creations_total{kind="veth",netns="host"} 2`,
+				`promhttp_metric_handler_requests_total{code="503"} 1`,
+				`promhttp_metric_handler_requests_total{code="200"} 0`,
+			},
+		},
+		{name: "ready", path: "/-/ready", wantCode: http.StatusOK, wantBody: "Ready\n"},
+		{
+			name: "unhealthy", setup: func() { src.unhealthy = errors.New("netlinkmon: the loop has made no progress for 1m1s") },
+			path: "/-/healthy", wantCode: http.StatusServiceUnavailable, wantBody: "netlinkmon: the loop has made no progress for 1m1s\n",
+		},
+		{name: "metrics while unhealthy", path: "/metrics", wantCode: http.StatusOK, want: []string{`netlink_link_creations_total{kind="veth",netns="host"} 2`}},
+		{
+			name: "stopped", setup: func() { src.notReady = errors.New("netlinkmon: stopped") },
+			path: "/metrics", wantCode: http.StatusServiceUnavailable, wantBody: "netlinkmon: stopped\n",
+			notWant: []string{"netlink_"},
+		},
+	}
+	for _, s := range steps {
+		if s.setup != nil {
+			s.setup()
+		}
+		code, body := get(t, h, s.path)
+		if code != s.wantCode {
+			t.Errorf("%s: GET %s: status %d; want %d", s.name, s.path, code, s.wantCode)
+		}
+		if s.wantBody != "" && body != s.wantBody {
+			t.Errorf("%s: GET %s: body %q; want %q", s.name, s.path, body, s.wantBody)
+		}
+		for _, w := range s.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: GET %s: body lacks %q", s.name, s.path, w)
+			}
+		}
+		for _, w := range s.notWant {
+			if strings.Contains(body, w) {
+				t.Errorf("%s: GET %s: body has %q", s.name, s.path, w)
+			}
+		}
 	}
 }

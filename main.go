@@ -63,10 +63,11 @@ func run() int {
 	defer stop()
 
 	// The monitor outlives ctx so that scrapes in flight at shutdown still
-	// see it; a signal during Start still stops it.
+	// see it. Start returns at once: the baseline, which may wait minutes
+	// for the kernel's RTNL lock, is read in the background while HTTP
+	// serves /-/ready and /-/healthy.
 	monCtx, stopMon := context.WithCancel(context.Background())
 	defer stopMon()
-	stopEarly := context.AfterFunc(ctx, stopMon)
 	res, err := newResolver(cfg.pods, logger)
 	if err != nil {
 		logger.Error("Cannot set up the attribution of pods", "err", err)
@@ -78,12 +79,7 @@ func run() int {
 		opts.NamespaceAdded = res.Notify
 	}
 	mon, err := netlinkmon.Start(monCtx, opts)
-	stopEarly()
 	if err != nil {
-		if ctx.Err() != nil {
-			logger.Info("Interrupted while starting")
-			return 0
-		}
 		logger.Error("Cannot start the netlink monitor", "err", err)
 		return 1
 	}

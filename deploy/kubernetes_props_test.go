@@ -33,6 +33,7 @@ const (
 	kubeNamespace = "monitoring"
 	metricsPort   = "metrics"
 	healthyPath   = "/-/healthy"
+	readyPath     = "/-/ready"
 )
 
 // renderOne renders the kustomization and returns its one DaemonSet,
@@ -169,22 +170,41 @@ func TestKubernetesNetnsMounts(t *testing.T) {
 	}
 }
 
-// TestKubernetesProbes checks that every probe asks /-/healthy on the
-// metrics port, which the container declares.
+// TestKubernetesProbes checks that the probes ask the metrics port, which
+// the container declares: readiness asks /-/ready, which fails until the
+// baseline is read; startup and liveness ask /-/healthy, which fails only
+// where a restart would help, and never /-/ready: a baseline that waits
+// minutes for the kernel's RTNL lock would get the pod restarted into the
+// same wait.
 func TestKubernetesProbes(t *testing.T) {
 	c := exporterContainer(t, renderOne(t).daemonSets[0])
 	i := slices.IndexFunc(c.Ports, func(p corev1.ContainerPort) bool { return p.Name == metricsPort })
 	if i < 0 || c.Ports[i].ContainerPort != 9917 || c.Ports[i].Protocol != corev1.ProtocolTCP {
 		t.Fatalf("container ports %v: want %s, TCP 9917", c.Ports, metricsPort)
 	}
-	probes := map[string]*corev1.Probe{"startup": c.StartupProbe, "liveness": c.LivenessProbe, "readiness": c.ReadinessProbe}
-	for name, p := range probes {
-		if p == nil || p.HTTPGet == nil {
-			t.Errorf("%s probe: want an httpGet probe", name)
+	probes := []struct {
+		name  string
+		probe *corev1.Probe
+		path  string
+	}{
+		{"startup", c.StartupProbe, healthyPath},
+		{"liveness", c.LivenessProbe, healthyPath},
+		{"readiness", c.ReadinessProbe, readyPath},
+	}
+	for _, p := range probes {
+		if p.probe == nil || p.probe.HTTPGet == nil {
+			t.Errorf("%s probe: want an httpGet probe", p.name)
 			continue
 		}
-		if p.HTTPGet.Path != healthyPath || p.HTTPGet.Port != intstr.FromString(metricsPort) {
-			t.Errorf("%s probe: GET %s on port %v, want %s on %s", name, p.HTTPGet.Path, p.HTTPGet.Port.String(), healthyPath, metricsPort)
+		if p.probe.HTTPGet.Path != p.path || p.probe.HTTPGet.Port != intstr.FromString(metricsPort) {
+			t.Errorf("%s probe: GET %s on port %v, want %s on %s", p.name, p.probe.HTTPGet.Path, p.probe.HTTPGet.Port.String(), p.path, metricsPort)
+		}
+	}
+	// Generous all the same: the exporter listens at once, but a node
+	// that evicts its pods may be slow to run anything.
+	if p := c.StartupProbe; p != nil {
+		if d := time.Duration(p.PeriodSeconds*p.FailureThreshold) * time.Second; d < time.Minute {
+			t.Errorf("startup probe gives up after %v (periodSeconds × failureThreshold), want a minute or more", d)
 		}
 	}
 }

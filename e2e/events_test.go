@@ -150,7 +150,7 @@ func TestE2EEvents(t *testing.T) {
 	}
 
 	stream = e.openEvents(&http.Client{}, "?netns="+ns).start()
-	e.waitMetrics(5*time.Second, 10*time.Millisecond, func(m harness.Metrics) error {
+	e.waitMetrics(eventually, 10*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		c.want("netlink_netns_info", labels("netns", ns), 1)
 		c.want("netlink_events_subscribers", nil, 1)
@@ -210,7 +210,7 @@ func TestE2EEventsSlowClient(t *testing.T) {
 	// counts, which take longer than the default write timeout on a
 	// loaded machine: the stream must not be closed meanwhile.
 	e := startExporter(t, append([]string{"--web.events.write-timeout=2m"}, dirOnly...)...)
-	e.waitMetrics(5*time.Second, 10*time.Millisecond, func(m harness.Metrics) error {
+	e.waitMetrics(eventually, 10*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		c.want("netlink_netns_info", labels("netns", ns), 1)
 		return c.err()

@@ -132,7 +132,7 @@ func TestE2EPrometheus(t *testing.T) {
 	a, b := testns.Add(t), testns.Add(t)
 	// Generous timeouts: this test measures no latency, and other tests
 	// may hold the kernel's RTNL lock for seconds.
-	e.waitMetrics(5*time.Second, 10*time.Millisecond, func(m harness.Metrics) error {
+	e.waitMetrics(eventually, 10*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		c.want("netlink_netns_info", labels("netns", a), 1)
 		c.want("netlink_netns_info", labels("netns", b), 1)

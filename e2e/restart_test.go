@@ -123,7 +123,7 @@ func TestE2EPrometheusRestart(t *testing.T) {
 // itself, and returns it; Cleanup kills it if the test did not stop it.
 func startRestartable(t *testing.T, args []string) *exporter {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), healthyTimeout)
+	ctx, cancel := context.WithTimeout(t.Context(), readyTimeout)
 	defer cancel()
 	p, err := harness.StartExporter(ctx, exporterBinary(), harness.Options{Args: args})
 	if err != nil {

@@ -88,7 +88,7 @@ func TestE2ESystemdSandbox(t *testing.T) {
 	_, ino := testns.Unshare(t) // root's process: needs CAP_SYS_PTRACE
 	proc := "ino-" + itoa(ino)
 	container := dockerNamespace(t, docker)
-	_, took := e.waitMetrics(5*time.Second, 20*time.Millisecond, func(m harness.Metrics) error {
+	_, took := e.waitMetrics(eventually, 20*time.Millisecond, func(m harness.Metrics) error {
 		c := checker{m: m}
 		c.want("netlink_netns_info", labels("netns", before, "source", "dir"), 1)
 		c.want("netlink_netns_info", labels("netns", container, "source", "dir"), 1)
@@ -246,12 +246,12 @@ func checkTrace(t *testing.T, unit map[string][]string, allowed map[string]bool,
 }
 
 // startSandboxed starts bin through wrapper, in a process group of its own,
-// and waits until the exporter is healthy. It returns the exporter and its
+// and waits until the exporter is ready. It returns the exporter and its
 // pid, strace's child. Cleanup kills the whole process group if the test
 // ends early.
 func startSandboxed(t *testing.T, wrapper []string, bin string, args ...string) (*exporter, int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), healthyTimeout)
+	ctx, cancel := context.WithTimeout(t.Context(), readyTimeout)
 	defer cancel()
 	p, err := harness.StartExporter(ctx, bin, harness.Options{Wrapper: wrapper, Args: args, ProcessGroup: true})
 	if err != nil {

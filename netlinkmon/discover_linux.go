@@ -14,6 +14,7 @@
 package netlinkmon
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"time"
@@ -40,7 +41,7 @@ type resolution struct {
 	err   error
 }
 
-func (m *Monitor) scanDirs() {
+func (m *Monitor) scanDirs(ctx context.Context) {
 	seen := make(map[uint64]struct{})
 	for _, dir := range m.opts.NetnsDirs {
 		cands, err := netns.ScanDir(dir, m.nsfsDev)
@@ -49,7 +50,7 @@ func (m *Monitor) scanDirs() {
 			seen = nil
 			continue
 		}
-		m.resolve(cands, SourceDir)
+		m.resolve(ctx, cands, SourceDir)
 		if seen != nil {
 			for _, c := range cands {
 				seen[c.Inode] = struct{}{}
@@ -59,14 +60,14 @@ func (m *Monitor) scanDirs() {
 	m.lookUpVanished(SourceDir, seen)
 }
 
-func (m *Monitor) scanProc() {
+func (m *Monitor) scanProc(ctx context.Context) {
 	m.lastProcScan = time.Now()
 	cands, err := netns.ScanProc("/proc", m.nsfsDev)
 	if err != nil {
 		m.log.Warn("Cannot scan processes for namespaces", "err", err)
 		return
 	}
-	m.resolve(cands, SourceProc)
+	m.resolve(ctx, cands, SourceProc)
 	seen := make(map[uint64]struct{}, len(cands))
 	for _, c := range cands {
 		seen[c.Inode] = struct{}{}
@@ -100,8 +101,9 @@ func (m *Monitor) lookUpVanished(src Source, seen map[uint64]struct{}) {
 // is the scan that found them. Once the reader runs, it asks for their nsids
 // after its next drain, so that the answer, which the registry applies at
 // once, comes after every message sent before it: see "Discovery" in the
-// package documentation. During the baseline it asks at once.
-func (m *Monitor) resolve(cands []netns.Candidate, src Source) {
+// package documentation. During the baseline it asks at once, and stops when
+// ctx is done: the requests would fail on the closed socket.
+func (m *Monitor) resolve(ctx context.Context, cands []netns.Candidate, src Source) {
 	now := time.Now()
 	var todo []resolveRequest
 	for _, c := range cands {
@@ -124,9 +126,14 @@ func (m *Monitor) resolve(cands []netns.Candidate, src Source) {
 		m.reader.requestResolve(todo)
 		return
 	}
-	res := make([]resolution, len(todo))
-	for i, rr := range todo {
-		res[i] = resolve(m.req, rr)
+	res := make([]resolution, 0, len(todo))
+	for _, rr := range todo {
+		if ctx.Err() != nil {
+			break
+		}
+		leave := m.life.enterKernel()
+		res = append(res, resolve(m.req, rr))
+		leave()
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

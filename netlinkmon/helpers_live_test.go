@@ -45,9 +45,12 @@ const (
 	// reached, to check that nothing more is counted.
 	settle = 200 * time.Millisecond
 	// eventually bounds waits for counts that the spec gives no bar for.
-	eventually = 5 * time.Second
-	// promptly is the spec's bar for seeing a new namespace or a death.
-	promptly = time.Second
+	eventually = 20 * time.Second
+	// promptly bounds waits for what the spec wants within a second (a
+	// new namespace watched, a death seen). The bench measures that bar
+	// on a machine that runs nothing else; a test only fails if it never
+	// happens, never because the machine was busy.
+	promptly = 10 * time.Second
 )
 
 // testLog writes the monitor's log lines to the test's log.
@@ -90,7 +93,29 @@ func startMonitorIn(t *testing.T, parent context.Context, opts netlinkmon.Option
 			t.Errorf("Wait took %v after the context was cancelled", d.Round(time.Millisecond))
 		}
 	})
+	waitReady(t, mon)
 	return mon
+}
+
+// readyTimeout bounds the baseline, which waits for the kernel's RTNL lock:
+// other tests' bursts may hold it for seconds.
+const readyTimeout = 2 * time.Minute
+
+// waitReady waits until the monitor has read its baseline, so that what the
+// test makes next is counted.
+func waitReady(t *testing.T, mon *netlinkmon.Monitor) {
+	t.Helper()
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		err := mon.Ready()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %v", readyTimeout, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // dirOptions watch /run/netns, where "ip netns add" puts namespaces, and keep

@@ -17,6 +17,7 @@ package netlinkmon_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
@@ -168,17 +169,38 @@ func runMonitor(t *testing.T, opts netlinkmon.Options, cycles int) {
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
+	waitReady(t, mon)
 	for range cycles {
 		ns := testns.Add(t)
+		name := watchedName(t, mon, testns.Inode(t, "/run/netns/"+ns))
 		testns.IP(t, "-n", ns, "link", "add", "br0", "type", "bridge")
-		expectCounts(t, mon, ns, eventually, counts{"bridge": {"creations": 1}, "device": {"creations": 1}})
+		expectCounts(t, mon, name, eventually, counts{"bridge": {"creations": 1}, "device": {"creations": 1}})
 		testns.Del(t, ns)
-		waitDead(t, mon, ns, promptly)
+		waitDead(t, mon, name, promptly)
 	}
 	cancel()
 	if err := mon.Wait(); err != nil {
 		t.Fatalf("Wait: %v", err)
 	}
+}
+
+// watchedName waits until the monitor watches the namespace with this
+// inode, and returns its name: the process scan, which runs every 50 ms
+// here, may find it (through ip, while ip is in it) before the directory
+// scan does, and then names it ino-<inode> for its life.
+func watchedName(t *testing.T, mon *netlinkmon.Monitor, inode uint64) string {
+	t.Helper()
+	var name string
+	waitFor(t, mon, eventually, fmt.Sprintf("namespace with inode %d watched", inode), func(s netlinkmon.Snapshot) string {
+		for _, ns := range s.Namespaces {
+			if ns.Inode == inode && ns.Alive {
+				name = ns.Name
+				return ""
+			}
+		}
+		return "not in the snapshot"
+	})
+	return name
 }
 
 func fdCount(t *testing.T) int {

@@ -58,6 +58,9 @@ type Monitor struct {
 	mu  sync.Mutex
 	reg *registry
 
+	// life says whether the baseline is read and the loop turns.
+	life *lifecycle
+
 	resolveWanted bool
 	rescanWanted  bool
 	lastProcScan  time.Time
@@ -74,9 +77,12 @@ type Monitor struct {
 	err    error
 }
 
-// Start checks privileges, opens the netlink sockets, discovers the
-// namespaces present now and reads their links as the baseline, then watches
-// in the background until ctx is cancelled. Errors name what is missing.
+// Start checks privileges and opens the netlink sockets, and returns: every
+// error it returns is known without waiting for the kernel's RTNL lock. In
+// the background, the monitor then discovers the namespaces present now and
+// reads their links as the baseline, which may wait minutes for RTNL on a
+// busy host ([Monitor.Ready] says when it is done), and watches until ctx is
+// cancelled. Errors name what is missing.
 func Start(ctx context.Context, opts Options) (*Monitor, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
@@ -98,6 +104,7 @@ func Start(ctx context.Context, opts Options) (*Monitor, error) {
 		opts:      opts,
 		nsfsDev:   nsfsDev,
 		reg:       newRegistry(selfIno, opts.Retention),
+		life:      newLifecycle(time.Now()),
 		done:      make(chan struct{}),
 		failed:    make(map[uint64]time.Time),
 		resolving: make(map[uint64]struct{}),
@@ -115,17 +122,41 @@ func Start(ctx context.Context, opts Options) (*Monitor, error) {
 		m.events.close()
 		return nil, err
 	}
-	complete, err := m.baseline()
+	ctx, m.cancel = context.WithCancel(ctx)
+	// Closing the request socket ends a multi-part dump after its current
+	// part, and fails every later request at once: a stop waits for no
+	// more than the one request the kernel is serving.
+	context.AfterFunc(ctx, func() { m.req.close() })
+	go m.run(ctx)
+	return m, nil
+}
+
+// run reads the baseline, then counts events until ctx is done or the
+// event socket fails.
+func (m *Monitor) run(ctx context.Context) {
+	defer close(m.done)
+	defer m.closeSockets()
+	defer m.wg.Wait()
+	defer m.cancel()
+	defer m.reg.feed.Stop()
+	defer func() { m.life.setPhase(stopped, m.err) }()
+
+	start := time.Now()
+	complete, err := m.baseline(ctx)
 	if err != nil {
-		m.closeSockets()
-		return nil, err
+		if ctx.Err() == nil {
+			m.err = err
+			m.log.Error("Cannot read the baseline; stopping", "err", err)
+		}
+		return
 	}
 	if !complete {
 		m.log.Warn("The kernel kept interrupting baseline link dumps; retrying", "namespaces", m.baselinePending())
 	}
+	m.mu.Lock()
 	m.reg.startCounting(time.Now())
+	m.mu.Unlock()
 
-	ctx, m.cancel = context.WithCancel(ctx)
 	batches := make(chan batch, batchQueue)
 	dirChanged := make(chan struct{}, 1)
 	m.reader = newReader(m.events, m.req)
@@ -135,39 +166,52 @@ func Start(ctx context.Context, opts Options) (*Monitor, error) {
 		defer m.wg.Done()
 		m.reader.run(ctx, batches)
 	}()
-	if len(opts.NetnsDirs) > 0 {
+	if len(m.opts.NetnsDirs) > 0 {
 		m.wg.Add(1)
 		go func() {
 			defer m.wg.Done()
-			if err := netns.Watch(ctx, opts.NetnsDirs, dirChanged); err != nil && !errors.Is(err, context.Canceled) {
+			if err := netns.Watch(ctx, m.opts.NetnsDirs, dirChanged); err != nil && !errors.Is(err, context.Canceled) {
 				m.log.Error("Namespace directories are not watched; only scans will find namespaces", "err", err)
 			}
 		}()
 	}
-	go m.loop(ctx, batches, dirChanged)
-	return m, nil
+	// Events since Start wait in the event socket: from here on, every
+	// one is counted.
+	m.life.setPhase(counting, nil)
+	m.log.Info("Read the baseline; counting events", "took", time.Since(start).Round(time.Millisecond))
+	m.loop(ctx, batches, dirChanged)
 }
 
 // baseline checks that the kernel has what the monitor needs, and reads the
 // namespaces and links present at start, which are not counted as created.
-// It reports whether every dump of it was complete: the kernel marks a dump
-// interrupted when links come and go while it runs (see "Interrupted dumps"
-// in the package documentation). A namespace whose dump never completed
-// counts nothing until a later one does; baselinePending says how many wait.
-func (m *Monitor) baseline() (complete bool, err error) {
-	if err := m.req.probe(); err != nil {
-		return false, err
+// Each request may wait for the kernel's RTNL lock; after ctx is done, the
+// closed request socket fails them at once. It reports whether every dump of
+// it was complete: the kernel marks a dump interrupted when links come and go
+// while it runs (see "Interrupted dumps" in the package documentation). A
+// namespace whose dump never completed counts nothing until a later one
+// does, and the monitor is not ready until then (baselinePending).
+func (m *Monitor) baseline(ctx context.Context) (complete bool, err error) {
+	if err := m.request(m.req.probe); err != nil {
+		return false, baselineError(ctx, err)
 	}
-	d, err := m.req.links(NoNSID)
+	var d linkDump
+	err = m.request(func() (err error) { d, err = m.req.links(NoNSID); return err })
 	if err := m.applyBaselineDump(m.reg.self, d, err); err != nil {
-		return false, err
+		return false, baselineError(ctx, err)
 	}
-	m.scanDirs()
+	m.scanDirs(ctx)
 	if m.opts.ProcScan {
-		m.scanProc()
+		m.scanProc(ctx)
+	}
+	if ctx.Err() != nil {
+		return false, ctx.Err()
 	}
 	// Namespaces that already had nsids but that no scan can reach.
-	ids, interruptions, err := m.req.nsids()
+	var (
+		ids           []int32
+		interruptions int
+	)
+	err = m.request(func() (err error) { ids, interruptions, err = m.req.nsids(); return err })
 	m.mu.Lock()
 	m.reg.interruptions += uint64(interruptions)
 	if err == nil {
@@ -180,18 +224,34 @@ func (m *Monitor) baseline() (complete bool, err error) {
 	nss := slices.Collect(maps.Values(m.reg.byNSID))
 	m.mu.Unlock()
 	if err != nil {
-		return false, err
+		return false, baselineError(ctx, err)
 	}
 	for _, ns := range nss {
-		d, err := m.req.links(ns.nsid)
+		var d linkDump
+		err := m.request(func() (err error) { d, err = m.req.links(ns.nsid); return err })
 		if err := m.applyBaselineDump(ns, d, err); err != nil {
-			return false, err
+			return false, baselineError(ctx, err)
 		}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.reg.foreign += uint64(m.req.takeForeign())
 	return len(m.reg.baselining) == 0, nil
+}
+
+// baselineError is err, or the cancellation that caused it.
+func baselineError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// request runs do, a request to the kernel, as a wait that does not count
+// against the monitor's health.
+func (m *Monitor) request(do func() error) error {
+	defer m.life.enterKernel()()
+	return do()
 }
 
 // applyBaselineDump applies the baseline dump of ns. It returns the error
@@ -226,12 +286,6 @@ func (m *Monitor) baselinePending() int {
 }
 
 func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-chan struct{}) {
-	defer close(m.done)
-	defer m.closeSockets()
-	defer m.wg.Wait()
-	defer m.cancel()
-	defer m.reg.feed.Stop()
-
 	rescan := time.NewTicker(m.opts.RescanInterval)
 	defer rescan.Stop()
 	prune := time.NewTicker(pruneInterval)
@@ -246,7 +300,8 @@ func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-c
 		case <-ctx.Done():
 			return
 		case b, ok := <-batches:
-			if !ok {
+			if !ok || ctx.Err() != nil {
+				// After a stop, requests fail on the closed socket.
 				return
 			}
 			if b.err != nil {
@@ -256,9 +311,9 @@ func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-c
 			}
 			m.apply(b)
 		case <-dirChanged:
-			m.scanDirs()
+			m.scanDirs(ctx)
 		case <-rescan.C:
-			m.rescan()
+			m.rescan(ctx)
 		case <-prune.C:
 			now := time.Now()
 			m.mu.Lock()
@@ -268,11 +323,12 @@ func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-c
 			maps.DeleteFunc(m.failed, func(_ uint64, t time.Time) bool { return now.Sub(t) >= retryFailed })
 		case <-seedTimer.C:
 		}
-		if next := m.catchUp(); !next.IsZero() {
+		if next := m.catchUp(ctx); !next.IsZero() {
 			seedTimer.Reset(time.Until(next))
 		}
 		m.reg.feed.Flush()
 		m.announceAdded()
+		m.life.beat(time.Now())
 	}
 }
 
@@ -292,10 +348,10 @@ func (m *Monitor) announceAdded() {
 // rescan is the periodic repair: the scans, which find what a watch or an
 // announcement missed, and the nsid table, which the next batch compares
 // with the kernel's. See "Self-repair" in the package documentation.
-func (m *Monitor) rescan() {
-	m.scanDirs()
+func (m *Monitor) rescan(ctx context.Context) {
+	m.scanDirs(ctx)
 	if m.opts.ProcScan {
-		m.scanProc()
+		m.scanProc(ctx)
 	}
 	m.reader.requestNSIDs()
 }
@@ -447,7 +503,7 @@ func (m *Monitor) noteMalformed(ns *namespace, d linkDump) {
 
 // catchUp asks for the first dumps of new namespaces and names them. It
 // returns when the next retried dump is due.
-func (m *Monitor) catchUp() time.Time {
+func (m *Monitor) catchUp(ctx context.Context) time.Time {
 	due, next := m.reg.due(time.Now())
 	for _, ns := range due {
 		ns.seedAt = time.Time{}
@@ -455,15 +511,15 @@ func (m *Monitor) catchUp() time.Time {
 	}
 	if m.rescanWanted {
 		m.rescanWanted = false
-		m.scanDirs()
+		m.scanDirs(ctx)
 	}
 	if m.resolveWanted {
 		m.resolveWanted = false
 		if m.reg.unnamed() {
-			m.scanDirs()
+			m.scanDirs(ctx)
 		}
 		if m.reg.unnamed() && m.opts.ProcScan && time.Since(m.lastProcScan) >= minProcScanGap {
-			m.scanProc()
+			m.scanProc(ctx)
 		}
 	}
 	return next
@@ -509,6 +565,26 @@ func (m *Monitor) InterfaceSnapshot() InterfaceSnapshot {
 func (m *Monitor) Subscribe(buffer int, match func(*Event) bool) *Subscription {
 	return m.reg.feed.Subscribe(buffer, match)
 }
+
+// Ready returns nil once the baseline has been read, by dumps that the kernel
+// did not interrupt, and events are counted. Until then, or once the monitor has stopped, it returns why not, on one
+// line.
+func (m *Monitor) Ready() error {
+	if err := m.life.ready(time.Now()); err != nil {
+		return err
+	}
+	if n := m.baselinePending(); n > 0 {
+		return fmt.Errorf("netlinkmon: the kernel interrupted the baseline link dumps of %d namespaces; retrying", n)
+	}
+	return nil
+}
+
+// Healthy returns nil unless the monitor has stopped or its loop has made
+// no progress for a minute while not waiting for the kernel: the one state
+// that a restart would cure. A wait for the kernel's RTNL lock, however
+// long, is not counted against it, since a restarted monitor would wait as
+// long.
+func (m *Monitor) Healthy() error { return m.life.healthy(time.Now()) }
 
 // Wait blocks until the monitor has stopped after its context was cancelled,
 // with every goroutine and file descriptor released. It returns the error

@@ -24,10 +24,17 @@ import (
 // needs Linux.
 type Monitor struct{}
 
+// errNotLinux is the error of every call that would need the kernel.
+var errNotLinux = errors.New("netlinkmon: network namespaces need Linux")
+
 // Start fails: network namespaces and rtnetlink exist only on Linux.
-func Start(context.Context, Options) (*Monitor, error) {
-	return nil, errors.New("netlinkmon: network namespaces need Linux")
-}
+func Start(context.Context, Options) (*Monitor, error) { return nil, errNotLinux }
+
+// Ready fails: nothing is counted.
+func (*Monitor) Ready() error { return errNotLinux }
+
+// Healthy fails: there is no loop.
+func (*Monitor) Healthy() error { return errNotLinux }
 
 // Snapshot returns an empty snapshot.
 func (*Monitor) Snapshot() Snapshot { return Snapshot{} }

@@ -77,13 +77,15 @@ func (b *bench) run(ctx context.Context) error {
 		}
 	}
 	// Before the exporter starts, so that it is the kernel's time alone.
-	b.logf("kernel teardown baseline: %d namespaces", b.cfg.scaleNS)
-	if b.baseline, err = b.teardownBaseline(ctx); err != nil {
-		b.rep.failed("kernel teardown baseline", err)
-		b.baseline = 0
-		b.cleanup()
-	} else {
-		b.rep.figure(fmt.Sprintf("kernel alone: bulk delete of %d ns, pinned host ends gone", b.cfg.scaleNS), fmtDur(b.baseline))
+	if b.cfg.runs("scale") {
+		b.logf("kernel teardown baseline: %d namespaces", b.cfg.scaleNS)
+		if b.baseline, err = b.teardownBaseline(ctx); err != nil {
+			b.rep.failed("kernel teardown baseline", err)
+			b.baseline = 0
+			b.cleanup()
+		} else {
+			b.rep.figure(fmt.Sprintf("kernel alone: bulk delete of %d ns, pinned host ends gone", b.cfg.scaleNS), fmtDur(b.baseline))
+		}
 	}
 	b.logf("starting the exporter")
 	b.exp, err = startExporter(ctx, bin, b.cfg.timeout)
@@ -97,10 +99,10 @@ func (b *bench) run(ctx context.Context) error {
 	}()
 	b.logf("exporter pid %d at %s (run id %s)", b.exp.PID(), b.exp.URL+"/metrics", b.names.id)
 
-	stages := []stage{
+	all := []stage{
 		// Scale first, while the exporter's heap has not yet held the
-		// bursts' links: the memory bars are about steady state. Churn
-		// and overrun start exporters of their own.
+		// bursts' links: the memory bars are about steady state. Churn,
+		// detail, overrun and lifecycle start exporters of their own.
 		{"prompt", b.prompt},
 		{"scale", b.scale},
 		{"churn", func(ctx context.Context) error { return b.churn(ctx, bin) }},
@@ -108,12 +110,19 @@ func (b *bench) run(ctx context.Context) error {
 		{"burst", b.burst},
 		{"parallel", b.parallel},
 		{"pods", func(ctx context.Context) error { return b.pods(ctx, bin) }},
+		{"events", b.events},
+		{"overrun", func(ctx context.Context) error { return b.overrun(ctx, bin) }},
+		{"lifecycle", func(ctx context.Context) error { return b.lifecycle(ctx, bin) }},
 	}
-	if b.cfg.events {
-		stages = append(stages, stage{"events", b.events})
-	}
-	if b.cfg.overrun {
-		stages = append(stages, stage{"overrun", func(ctx context.Context) error { return b.overrun(ctx, bin) }})
+	var stages []stage
+	for _, s := range all {
+		switch {
+		case !b.cfg.runs(s.name),
+			s.name == "events" && !b.cfg.events,
+			s.name == "overrun" && !b.cfg.overrun:
+		default:
+			stages = append(stages, s)
+		}
 	}
 	for _, s := range stages {
 		if ctx.Err() != nil {

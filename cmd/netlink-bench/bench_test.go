@@ -16,6 +16,8 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"strings"
 	"testing"
 
 	"github.com/netlink-exporter/netlink_exporter/internal/harness"
@@ -84,7 +86,7 @@ func TestParseMonitorLine(t *testing.T) {
 }
 
 func TestIsBurstLink(t *testing.T) {
-	for name, want := range map[string]bool{"a0": true, "b1999": true, "ready": false, "a": false, "bx": false, "c1": false} {
+	for name, want := range map[string]bool{"a0": true, "b1999": true, "ready": false, "ready0": false, "a": false, "bx": false, "c1": false} {
 		if got := isBurstLink(name); got != want {
 			t.Errorf("isBurstLink(%q) = %v, want %v", name, got, want)
 		}
@@ -188,4 +190,34 @@ func BenchmarkScrapeQuery(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestParseFlags(t *testing.T) {
+	tests := []struct {
+		args    []string
+		wantErr string
+		check   func(config) bool
+	}{
+		{args: nil, check: func(c config) bool { return c.busyNS == 150 && c.runs("churn") && c.runs("lifecycle") }},
+		{args: []string{"-quick"}, check: func(c config) bool { return c.busyNS == 20 && c.churn == 50 }},
+		{args: []string{"-quick", "-busy-ns=7"}, check: func(c config) bool { return c.busyNS == 7 }},
+		{args: []string{"-stages=churn,lifecycle"}, check: func(c config) bool {
+			return c.runs("churn") && c.runs("lifecycle") && !c.runs("burst")
+		}},
+		{args: []string{"-stages=churn,nope"}, wantErr: `-stages: no stage "nope"`},
+		{args: []string{"-busy-ns=0"}, wantErr: "-busy-ns: must be at least 1"},
+	}
+	for _, tt := range tests {
+		c, err := parseFlags(tt.args, io.Discard)
+		switch {
+		case tt.wantErr != "":
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("parseFlags(%q) = %v; want an error with %q", tt.args, err, tt.wantErr)
+			}
+		case err != nil:
+			t.Errorf("parseFlags(%q): %v", tt.args, err)
+		case !tt.check(c):
+			t.Errorf("parseFlags(%q) = %+v: not what was asked", tt.args, c)
+		}
+	}
 }

@@ -15,6 +15,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -100,11 +101,7 @@ func (b *bench) burstOnce(ctx context.Context, f batchFile, ns string) (burstRun
 		return r, err
 	}
 	defer mon.stop()
-	// A link that is not part of the burst shows that ip listens.
-	if err := ip(ctx, "-n", ns, "link", "add", "ready", "type", "bridge"); err != nil {
-		return r, err
-	}
-	if err := mon.waitOther(ctx, "ready", b.cfg.timeout); err != nil {
+	if err := b.waitListening(ctx, mon, ns); err != nil {
 		return r, err
 	}
 	if err := sleep(ctx, settle); err != nil {
@@ -187,6 +184,28 @@ func (b *bench) burstOnce(ctx context.Context, f batchFile, ns string) (burstRun
 	}
 	r.deletions = s.count(mDeletions, ns, "veth")
 	return r, nil
+}
+
+// readyWait is how long waitListening waits for ip monitor to print one
+// link before it makes another.
+const readyWait = 500 * time.Millisecond
+
+// waitListening returns once ip monitor prints the creation of links in ns
+// that are not part of the burst. ip subscribes some time after it starts,
+// and says nothing of what came before: it makes links ready0, ready1, …
+// until ip prints one.
+func (b *bench) waitListening(ctx context.Context, mon *ipMonitor, ns string) error {
+	deadline := time.Now().Add(b.cfg.timeout)
+	for i := 0; ; i++ {
+		name := fmt.Sprintf("ready%d", i)
+		if err := ip(ctx, "-n", ns, "link", "add", name, "type", "bridge"); err != nil {
+			return err
+		}
+		err := mon.waitOther(ctx, name, readyWait)
+		if err == nil || !errors.As(err, new(timeoutError)) || time.Now().After(deadline) {
+			return err
+		}
+	}
 }
 
 // isBurstLink reports whether name is one of vethPairs' links.

@@ -18,14 +18,20 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 )
+
+// stageNames are the stages of a run, in order.
+const stageNames = "prompt, scale, churn, detail, burst, parallel, pods, events, overrun, lifecycle"
 
 // A config is what the command line sets.
 type config struct {
 	exporter string // prebuilt exporter binary; empty builds one
 	strict   bool   // performance bars fail the exit code too
 	quick    bool
+	stages   []string // the stages to run; all if empty
 
 	pairs         int // veth pairs per burst
 	repeats       int
@@ -44,6 +50,7 @@ type config struct {
 	pods          int // pods of the pods stage's first step; 0 skips it
 	podsMax       int // pods of its second step; not above pods skips it
 	podProbes     int // probe pods timed at each step
+	busyNS        int // namespaces with bridges torn down in the lifecycle stage
 	events        bool
 	timeout       time.Duration // per wait
 }
@@ -62,7 +69,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
 	fs.StringVar(&c.exporter, "exporter", "", "prebuilt netlink_exporter binary (default: go build the module that holds the working directory)")
 	fs.BoolVar(&c.strict, "strict", false, "make failed performance bars fail the exit code too")
-	fs.BoolVar(&c.quick, "quick", false, "smoke run for CI: 1000 pairs, 3 repeats, 5x100 parallel, 100 namespaces, 50 churn cycles, 100 detail pods, 20 pod sandboxes with 3 probes and no second step")
+	var stages string
+	fs.StringVar(&stages, "stages", "", "comma-separated stages to run, of "+stageNames+" (default all)")
+	fs.BoolVar(&c.quick, "quick", false, "smoke run for CI: 1000 pairs, 3 repeats, 5x100 parallel, 100 namespaces, 50 churn cycles, 100 detail pods, 20 pod sandboxes with 3 probes and no second step, 20 busy namespaces")
 	fs.IntVar(&c.pairs, "pairs", 2000, "veth pairs per burst")
 	fs.IntVar(&c.repeats, "repeats", 3, "burst repetitions")
 	fs.IntVar(&c.parallelNS, "parallel-ns", 20, "namespaces bursting at once")
@@ -80,6 +89,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.pods, "pods", 110, "pod sandboxes of a real containerd at the pods stage's first step (kubelet's default maximum per node); 0 skips the stage")
 	fs.IntVar(&c.podsMax, "pods-max", 1000, "pod sandboxes at the pods stage's second step, the most this machine runs in a few minutes (each costs a shim process, about 6 MiB); not above -pods skips it")
 	fs.IntVar(&c.podProbes, "pod-probes", 10, "pods started one at a time at each step of the pods stage, timed until their names are on /metrics")
+	fs.IntVar(&c.busyNS, "busy-ns", 150, "namespaces of 9 bridges each that the lifecycle stage deletes in bulk, to hold RTNL while an exporter starts and while one stops")
 	fs.BoolVar(&c.events, "events", true, "also measure the exporter's CPU per event with an /events client reading, against none")
 	fs.DurationVar(&c.timeout, "timeout", 60*time.Second, "longest wait for any one condition")
 	if err := fs.Parse(args); err != nil {
@@ -87,6 +97,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if stages != "" {
+		c.stages = strings.Split(stages, ",")
 	}
 	if c.quick {
 		set := make(map[string]bool)
@@ -100,7 +113,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			{"pairs", &c.pairs, 1000}, {"repeats", &c.repeats, 3},
 			{"parallel-ns", &c.parallelNS, 5}, {"parallel-pairs", &c.parallelPairs, 100},
 			{"scale-ns", &c.scaleNS, 100}, {"churn", &c.churn, 50},
-			{"detail-pods", &c.detailPods, 100},
+			{"detail-pods", &c.detailPods, 100}, {"busy-ns", &c.busyNS, 20},
 			{"pods", &c.pods, 20}, {"pods-max", &c.podsMax, 0}, {"pod-probes", &c.podProbes, 3},
 		} {
 			if !set[q.name] {
@@ -111,11 +124,21 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	return c, c.validate()
 }
 
+// runs reports whether the stage is to run.
+func (c config) runs(stage string) bool {
+	return len(c.stages) == 0 || slices.Contains(c.stages, stage)
+}
+
 func (c config) validate() error {
+	for _, s := range c.stages {
+		if !slices.Contains(strings.Split(stageNames, ", "), s) {
+			return fmt.Errorf("-stages: no stage %q, want some of %s", s, stageNames)
+		}
+	}
 	for name, v := range map[string]int{
 		"-pairs": c.pairs, "-repeats": c.repeats, "-parallel-ns": c.parallelNS,
 		"-parallel-pairs": c.parallelPairs, "-scale-ns": c.scaleNS, "-scale-links": c.scaleLinks,
-		"-churn-batch": c.churnBatch, "-prompt-probes": c.promptProbes,
+		"-churn-batch": c.churnBatch, "-prompt-probes": c.promptProbes, "-busy-ns": c.busyNS,
 	} {
 		if v < 1 {
 			return fmt.Errorf("%s: must be at least 1, got %d", name, v)

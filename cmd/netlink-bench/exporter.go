@@ -27,6 +27,11 @@ import (
 // stopTimeout is how long an exporter may take to exit on SIGTERM.
 const stopTimeout = 10 * time.Second
 
+// readyTimeout is the least time an exporter has to read its baseline: its
+// link dumps wait for the kernel's RTNL lock, which a kernel tearing down
+// many namespaces, or other jobs on the machine, hold for minutes.
+const readyTimeout = 5 * time.Minute
+
 // buildExporter builds the exporter of the module that holds the working
 // directory into dir, and returns the binary's path.
 func buildExporter(ctx context.Context, dir string) (string, error) {
@@ -46,8 +51,19 @@ type exporter struct {
 
 // startExporter starts bin listening on a free loopback port, watching
 // /run/netns only, with extra flags appended, and waits until /metrics
-// answers.
+// answers 200, which it does once the baseline is read: /metrics rather than
+// /-/ready, so that builds from before /-/ready can be measured too.
 func startExporter(ctx context.Context, bin string, timeout time.Duration, extra ...string) (*exporter, error) {
+	return launch(ctx, bin, max(timeout, readyTimeout), "/metrics", extra)
+}
+
+// startListening is startExporter, but waits only until the exporter serves
+// HTTP, before its baseline is read.
+func startListening(ctx context.Context, bin string, timeout time.Duration, extra ...string) (*exporter, error) {
+	return launch(ctx, bin, timeout, harness.HealthyPath, extra)
+}
+
+func launch(ctx context.Context, bin string, timeout time.Duration, readyPath string, extra []string) (*exporter, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	e, err := harness.StartExporter(ctx, bin, harness.Options{
@@ -57,10 +73,11 @@ func startExporter(ctx context.Context, bin string, timeout time.Duration, extra
 			"--log.level=warn",
 		}, extra...),
 		// The runtime then logs every GC with the heap it found live, which
-		// tells a leak from memory the runtime has not returned yet.
-		Env:         []string{"GODEBUG=gctrace=1"},
+		// tells a leak from memory the runtime has not returned yet; on
+		// SIGQUIT it dumps every goroutine (quitDump).
+		Env:         []string{"GODEBUG=gctrace=1", "GOTRACEBACK=all"},
 		HTTPTimeout: 30 * time.Second,
-		ReadyPath:   "/metrics",
+		ReadyPath:   readyPath,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("exporter not ready: %w", err)

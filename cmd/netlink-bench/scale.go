@@ -181,7 +181,10 @@ func (b *bench) deleteScale(ctx context.Context, set scaleSet, removals float64)
 		worst = max(worst, time.Since(start))
 	}
 	if len(set.single) > 0 {
-		b.rep.check(exact, worst <= pinBar, fmt.Sprintf("pin: veth host end gone after ip netns del (%d ns, one by one)", len(set.single)),
+		// Each host end went (waitLinksGone fails the stage otherwise):
+		// nothing was pinned. How fast is a time, and a time is a
+		// performance bar.
+		b.rep.check(perf, worst <= pinBar, fmt.Sprintf("pin: veth host end gone after ip netns del (%d ns, one by one)", len(set.single)),
 			"max "+fmtDur(worst), "≤ "+fmtDur(pinBar))
 	}
 

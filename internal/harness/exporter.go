@@ -21,8 +21,15 @@ import (
 	"time"
 )
 
-// HealthyPath answers 200 once the exporter serves.
-const HealthyPath = "/-/healthy"
+// Paths of the exporter's probes.
+const (
+	// HealthyPath answers 200 as soon as the exporter serves HTTP, which
+	// it does at once, before its baseline is read.
+	HealthyPath = "/-/healthy"
+	// ReadyPath answers 200 once the exporter has read its baseline and
+	// counts events; /metrics answers 503 until then.
+	ReadyPath = "/-/ready"
+)
 
 // Options say how StartExporter runs the exporter and talks to it.
 type Options struct {
@@ -44,8 +51,10 @@ type Options struct {
 	User, Password string
 	// HTTPTimeout bounds each request; 5 s if zero.
 	HTTPTimeout time.Duration
-	// ReadyPath is the path that answers 200 once the exporter is ready;
-	// HealthyPath if empty.
+	// ReadyPath is the path that answers 200 once the exporter is ready,
+	// which StartExporter waits for: the package's ReadyPath if empty, so
+	// that what a test does next is counted. HealthyPath waits only until
+	// it serves HTTP.
 	ReadyPath string
 }
 
@@ -71,7 +80,7 @@ func StartExporter(ctx context.Context, bin string, o Options) (*Exporter, error
 	}
 	path := o.ReadyPath
 	if path == "" {
-		path = HealthyPath
+		path = ReadyPath
 	}
 	client := func(addr string) Client {
 		c := newClient(addr, o.TLS, timeout)
@@ -81,12 +90,27 @@ func StartExporter(ctx context.Context, bin string, o Options) (*Exporter, error
 	argv := func(addr string, _ int) []string {
 		return append(append(slices.Clone(o.Wrapper), bin, "--web.listen-address="+addr), o.Args...)
 	}
-	ready := func(ctx context.Context, addr string) bool { return client(addr).answers(ctx, path) }
+	// One client per address, so that the polls share its keep-alive
+	// connection: a connection per poll would stay open, with a goroutine
+	// and a descriptor in the exporter, for as long as the bench runs.
+	var (
+		c     Client
+		cAddr string
+	)
+	ready := func(ctx context.Context, addr string) bool {
+		if addr != cAddr {
+			if c.HTTP != nil {
+				c.HTTP.CloseIdleConnections()
+			}
+			c, cAddr = client(addr), addr
+		}
+		return c.answers(ctx, path)
+	}
 	p, addr, err := listen(ctx, command{name: "exporter", env: o.Env, group: o.ProcessGroup}, argv, ready)
 	if err != nil {
 		return nil, err
 	}
-	return &Exporter{Client: client(addr), Addr: addr, proc: p}, nil
+	return &Exporter{Client: c, Addr: addr, proc: p}, nil
 }
 
 // Stop sends SIGTERM and waits up to timeout for the exporter to exit. It
@@ -105,6 +129,15 @@ func (e *Exporter) Stop(timeout time.Duration) error {
 		return fmt.Errorf("harness: the exporter did not exit cleanly on SIGTERM: %w", e.proc.err)
 	}
 	return nil
+}
+
+// Quit sends SIGQUIT, on which the Go runtime writes the stacks of all the
+// exporter's goroutines, the runtime's included, to Output and exits, and
+// waits for it to exit; one that has not within 5 s is killed.
+func (e *Exporter) Quit() {
+	if !e.proc.exited() {
+		e.proc.quit()
+	}
 }
 
 // Kill kills the exporter, or its process group, unless it has exited, and

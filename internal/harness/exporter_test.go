@@ -44,9 +44,10 @@ func TestMain(m *testing.M) {
 }
 
 // fakeExporter listens on the address of its first argument,
-// --web.listen-address=ADDR, and serves /-/healthy, /later (503 for its
-// first three requests, then 200) and /metrics until SIGTERM. It writes
-// its arguments to stdout. By mode:
+// --web.listen-address=ADDR, and serves /-/healthy, /-/ready, /later (503
+// for its first three requests, then 200), /conns (how many connections it
+// accepted) and /metrics until SIGTERM. It writes its arguments to stdout.
+// By mode:
 //   - ok: exits 0 on SIGTERM;
 //   - fail: exits 1 at once;
 //   - taken-once: the first time, exits 1 as if its port was taken;
@@ -72,9 +73,10 @@ func fakeExporter(mode string, args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	var later atomic.Int32
+	var later, conns atomic.Int32
 	mux := http.NewServeMux()
-	mux.HandleFunc("/-/healthy", func(http.ResponseWriter, *http.Request) {})
+	mux.HandleFunc(HealthyPath, func(http.ResponseWriter, *http.Request) {})
+	mux.HandleFunc(ReadyPath, func(http.ResponseWriter, *http.Request) {})
 	mux.HandleFunc("/later", func(w http.ResponseWriter, _ *http.Request) {
 		if later.Add(1) <= 3 {
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -83,7 +85,15 @@ func fakeExporter(mode string, args []string) int {
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "fake_up 1")
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: time.Second}
+	mux.HandleFunc("/conns", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, conns.Load())
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: time.Second,
+		ConnState: func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				conns.Add(1)
+			}
+		}}
 	go func() { _ = srv.Serve(l) }()
 	if mode == "hang" {
 		signal.Ignore(syscall.SIGTERM)
@@ -138,14 +148,22 @@ func TestStartExporter(t *testing.T) {
 
 func TestStartExporterReadyPath(t *testing.T) {
 	t.Parallel()
-	if _, err := startFake(t, t.Context(), "ok", Options{ReadyPath: "/later"}); err != nil {
-		t.Error(err)
+	e, err := startFake(t, t.Context(), "ok", Options{ReadyPath: "/later"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The polls and the exporter's client share one keep-alive
+	// connection: each open one costs the exporter a goroutine.
+	if _, body, err := e.Get(t.Context(), "/conns"); err != nil || string(body) != "1\n" {
+		t.Errorf("GET /conns = %q, %v; want one connection for four polls and this", body, err)
 	}
 	// The fake answers 404 there, which is not ready: SIGQUIT then makes
-	// it write its goroutines' stacks, which the error holds.
-	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+	// it write its goroutines' stacks, which the error holds. Long enough
+	// for the Go runtime of a race-built fake to be up on a loaded machine:
+	// a SIGQUIT before kills it without stacks.
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 	defer cancel()
-	_, err := startFake(t, ctx, "ok", Options{ReadyPath: "/missing"})
+	_, err = startFake(t, ctx, "ok", Options{ReadyPath: "/missing"})
 	if err == nil || !strings.Contains(err.Error(), "not ready") || !strings.Contains(err.Error(), "goroutine ") {
 		t.Errorf("error %v; want not ready, with the stacks", err)
 	}
@@ -201,5 +219,23 @@ func TestStop(t *testing.T) {
 				t.Errorf("output does not contain %q:\n%s", tt.out, out)
 			}
 		})
+	}
+}
+
+func TestQuit(t *testing.T) {
+	t.Parallel()
+	e, err := startFake(t, t.Context(), "ok", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Quit()
+	select {
+	case <-e.Done():
+	default:
+		t.Fatal("Quit returned before the exporter exited")
+	}
+	// SIGQUIT dumps every goroutine, the runtime's included.
+	if out := e.Output(); !strings.Contains(out, "SIGQUIT") || !strings.Contains(out, "\ngoroutine 1 ") || !strings.Contains(out, "runtime.forcegchelper") {
+		t.Errorf("output lacks the stacks of every goroutine:\n%s", out)
 	}
 }
