@@ -37,6 +37,7 @@ func newTestMonitor(t *testing.T) *Monitor {
 	m := &Monitor{
 		log:       slog.New(slog.DiscardHandler),
 		reg:       newTestRegistry(),
+		life:      newLifecycle(time.Now()),
 		failed:    make(map[uint64]time.Time),
 		resolving: make(map[uint64]struct{}),
 	}
@@ -106,8 +107,12 @@ func TestMonitorInterruptedBaseline(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.reg.counting = true
+	m.life.setPhase(counting, nil)
 	if n := m.baselinePending(); n != 1 {
 		t.Fatalf("baseline pending for %d namespaces, want 1", n)
+	}
+	if err := m.Ready(); err == nil {
+		t.Errorf("ready while foo waits for a complete baseline dump")
 	}
 	// Messages older than its baseline.
 	m.apply(batch{msgs: []message{newLinkMsg(false, 3, lk(5, "veth", 0)), delLinkMsg(false, 3, lk(2, "veth", 0))}})
@@ -115,6 +120,9 @@ func TestMonitorInterruptedBaseline(t *testing.T) {
 	m.apply(batch{})
 	if n := m.baselinePending(); n != 0 {
 		t.Errorf("baseline pending for %d namespaces after a complete dump, want 0", n)
+	}
+	if err := m.Ready(); err != nil {
+		t.Errorf("not ready after foo's complete dump: %v", err)
 	}
 	if k := counted(mustNS(t, m.Snapshot(), "foo")); len(k) != 0 {
 		t.Errorf("foo counted %v before or by its baseline", k)
