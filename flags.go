@@ -96,6 +96,12 @@ func parseFlags(args []string) (config, error) {
 	retention := app.Flag("netns.retention",
 		"How long the series of a network namespace that has died stay, with their final values.").
 		Default(model.Duration(netlinkmon.DefaultRetention).String()).Duration()
+	aggregate := app.Flag("netns.aggregate",
+		"Serve the per-namespace series per aggregate, not per namespace, for clusters: the host keeps its own, the namespaces found in the --netns.dir directories add up under netns=\"aggregate-dir\", those held only by processes under \"aggregate-proc\", with the counts of the dead ones. netlink_netns_pod_info and all but the host's netlink_netns_info are left out; netlink_netns_recent_* show the namespaces whose links changed last instead. The number of series stays the same however many pods come and go.").
+		Bool()
+	aggregateRecent := app.Flag("netns.aggregate.recent",
+		"How many namespaces, those whose links changed last, netlink_netns_recent_* show with --netns.aggregate. 0 shows none.").
+		Default(strconv.Itoa(defaultAggregateRecent)).Int()
 	var receiveBuffer byteSize
 	app.Flag("netlink.receive-buffer-size",
 		"Receive buffer of the netlink event socket, in bytes (plain integer) or with a unit (32MiB). Too small loses events in bursts; they are recovered by a resync.").
@@ -127,7 +133,11 @@ func parseFlags(args []string) (config, error) {
 			ReceiveBufferSize: int(receiveBuffer),
 			LinkDetail:        *detail.enabled,
 		},
-		collector:  collector.Options{PodLabels: *podFlags.labels},
+		collector: collector.Options{
+			PodLabels: *podFlags.labels,
+			Aggregate: *aggregate,
+			Recent:    *aggregateRecent,
+		},
 		pods:       podFlags.options(),
 		interfaces: detail.options(),
 		web:        webConfig,
@@ -166,6 +176,9 @@ func (c *config) validate() error {
 	}
 	if d := c.monitor.Retention; d < 0 {
 		return fmt.Errorf("--netns.retention: must not be negative, got %s", d)
+	}
+	if n := c.collector.Recent; n < 0 {
+		return fmt.Errorf("--netns.aggregate.recent: must be 0 (none) or more, got %d", n)
 	}
 	if n := c.monitor.ReceiveBufferSize; n <= 0 {
 		return fmt.Errorf("--netlink.receive-buffer-size: must be positive, got %d", n)
@@ -265,6 +278,11 @@ func (v namedValue) IsCumulative() bool {
 // defaultDetailMaxSeries is about 660 pods of three links each, several
 // times what a Kubernetes node runs.
 const defaultDetailMaxSeries = 10000
+
+// defaultAggregateRecent is how many namespaces the recent view of
+// --netns.aggregate shows: enough to find the culprit of a churn storm
+// among a node's pods, at two series each.
+const defaultAggregateRecent = 5
 
 // detailFlags are the flags of the opt-in per-link series.
 type detailFlags struct {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/netlink-exporter/netlink_exporter/collector"
 	"github.com/netlink-exporter/netlink_exporter/internal/harness"
 	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
 	"github.com/netlink-exporter/netlink_exporter/pods"
@@ -102,6 +103,10 @@ func TestParseFlags(t *testing.T) {
 			func(c *config) any { return c.collector.PodLabels }, false},
 		{"pod labels", []string{"--pods.labels"},
 			func(c *config) any { return c.collector.PodLabels }, true},
+		{"per-namespace series by default", nil,
+			func(c *config) any { return c.collector }, collector.Options{Recent: defaultAggregateRecent}},
+		{"aggregates", []string{"--netns.aggregate", "--netns.aggregate.recent=0"},
+			func(c *config) any { return c.collector }, collector.Options{Aggregate: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,6 +127,8 @@ func TestParseFlagsErrors(t *testing.T) {
 		arg  string
 		flag string
 	}{
+		{"--netns.aggregate.recent=-1", "--netns.aggregate.recent"},
+		{"--netns.aggregate.recent=few", "--netns.aggregate.recent"},
 		{"--netns.retention=banana", "--netns.retention"},
 		{"--netns.retention=-1s", "--netns.retention"},
 		{"--netns.rescan-interval=banana", "--netns.rescan-interval"},

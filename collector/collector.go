@@ -44,19 +44,34 @@ type Options struct {
 	// for a namespace that is no pod's: for queries without joins, at the
 	// price of longer series.
 	PodLabels bool
+	// Aggregate serves the per-namespace families with a series set per
+	// aggregate instead of per namespace: the host's own, Unidentified's,
+	// and one for the namespaces of each source (aggregate-dir,
+	// aggregate-proc), with the counts of every namespace that ever
+	// belonged to it, so that they only grow. netlink_netns_info is the
+	// host's alone, netlink_netns_pod_info is left out, and the
+	// netlink_netns_recent_* gauges show the Recent namespaces whose
+	// links changed last instead. The series no longer grow with the
+	// namespaces.
+	Aggregate bool
+	// Recent is how many namespaces the netlink_netns_recent_* gauges
+	// show with Aggregate.
+	Recent int
 }
 
 type collector struct {
-	src   Source
-	descs nsDescs
-	pods  bool
+	src       Source
+	descs     nsDescs
+	pods      bool
+	aggregate bool
+	recent    int
 }
 
 var _ prometheus.Collector = (*collector)(nil)
 
 // New returns a collector that takes one snapshot of src per scrape.
 func New(src Source, opts Options) prometheus.Collector {
-	c := &collector{src: src, descs: plainNSDescs, pods: opts.PodLabels}
+	c := &collector{src: src, descs: plainNSDescs, pods: opts.PodLabels, aggregate: opts.Aggregate, recent: opts.Recent}
 	if opts.PodLabels {
 		c.descs = podNSDescs
 	}
@@ -78,13 +93,22 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	s := c.src.Snapshot()
 	e := emitter{ch: ch, descs: c.descs, pods: c.pods, started: s.Started}
 
-	p := make(pairs, 8*len(s.Namespaces))
-	e.kindCounters(sortedKinds(s.Namespaces), p)
-	for i := range s.Namespaces {
-		e.namespace(&s.Namespaces[i], p)
+	nss := s.Namespaces
+	if c.aggregate {
+		nss = aggregate(&s)
 	}
-	for i := range s.Namespaces {
-		e.podInfo(&s.Namespaces[i], p)
+	p := make(pairs, 8*len(nss))
+	e.kindCounters(sortedKinds(nss), p)
+	for i := range nss {
+		e.namespace(&nss[i], p)
+	}
+	e.watched(s.Namespaces)
+	if c.aggregate {
+		e.recent(recent(s.Namespaces, c.recent), p)
+	} else {
+		for i := range nss {
+			e.podInfo(&nss[i], p)
+		}
 	}
 
 	e.counter(netnsDiscoveriesDesc, s.Discoveries)

@@ -80,6 +80,12 @@ func BenchmarkScrape(b *testing.B) {
 	benchScrape(b, New(fakeSource(scaleSnapshot(b)), Options{}))
 }
 
+// BenchmarkScrapeAggregate is BenchmarkScrape with --netns.aggregate: the
+// same 1,000 namespaces, served as one aggregate and a recent view of 5.
+func BenchmarkScrapeAggregate(b *testing.B) {
+	benchScrape(b, New(fakeSource(scaleSnapshot(b)), Options{Aggregate: true, Recent: 5}))
+}
+
 // benchScrape gathers c and encodes it as text, as a scrape does.
 func benchScrape(b *testing.B, c prometheus.Collector) {
 	reg := prometheus.NewRegistry()

@@ -180,6 +180,11 @@ netlink_netns_pod_info{namespace="kube-system",netns="ino-4026532400",pod="cored
 netlink_netns_pod_info{namespace="shop",netns="cni-1234",pod="web-0",uid="6f1c0e52-uid"} 1
 `
 	fullOtherText = `
+# HELP netlink_netns_watched Network namespaces now watched, by source: self (the exporter's own), dir (bind-mounted in a watched directory) or proc (held only by processes). The same three series whether or not namespaces are aggregated.
+# TYPE netlink_netns_watched gauge
+netlink_netns_watched{source="dir"} 0
+netlink_netns_watched{source="proc"} 1
+netlink_netns_watched{source="self"} 1
 # HELP netlink_dump_interruptions_total Dumps that the kernel marked interrupted (NLM_F_DUMP_INTR) because links or namespaces came and went while they ran; each is made again, never used.
 # TYPE netlink_dump_interruptions_total counter
 netlink_dump_interruptions_total 4
@@ -290,6 +295,11 @@ netlink_netns_pod_info{namespace="shop",netns="cni-1234",pod="web-0",uid="6f1c0e
 // emptyText is what a monitor that has seen nothing yet exposes: the
 // unlabelled counters, and the overrun resync series so alerts have one.
 const emptyText = `
+# HELP netlink_netns_watched Network namespaces now watched, by source: self (the exporter's own), dir (bind-mounted in a watched directory) or proc (held only by processes). The same three series whether or not namespaces are aggregated.
+# TYPE netlink_netns_watched gauge
+netlink_netns_watched{source="dir"} 0
+netlink_netns_watched{source="proc"} 0
+netlink_netns_watched{source="self"} 0
 # HELP netlink_dump_interruptions_total Dumps that the kernel marked interrupted (NLM_F_DUMP_INTR) because links or namespaces came and went while they ran; each is made again, never used.
 # TYPE netlink_dump_interruptions_total counter
 netlink_dump_interruptions_total 0

@@ -24,6 +24,15 @@ var (
 	netnsPodInfoDesc = newDesc("netns", "pod_info",
 		"The Kubernetes pod that the network namespace belongs to, always 1, from the node's CRI runtime. Label names follow kube-state-metrics (namespace, pod, uid). Kept for the namespace's retention after its death.",
 		"netns", "namespace", "pod", "uid")
+	netnsWatchedDesc = newDesc("netns", "watched",
+		"Network namespaces now watched, by source: self (the exporter's own), dir (bind-mounted in a watched directory) or proc (held only by processes). The same three series whether or not namespaces are aggregated.",
+		"source")
+	netnsRecentLastEventDesc = newDesc("netns", "recent_last_event_timestamp_seconds",
+		"With aggregated namespaces: Unix time of the last link event of each of the few namespaces (living or within the retention, the host aside) whose links changed last, with their pod, if any. A gauge over that window: a namespace's series goes when others' links change later.",
+		"netns", "namespace", "pod")
+	netnsRecentLinkChangesDesc = newDesc("netns", "recent_link_changes",
+		"With aggregated namespaces: links created, deleted or moved in or out in each namespace of netlink_netns_recent_last_event_timestamp_seconds since it was watched. A gauge: the series goes with the namespace's place in that view, its counts stay in the aggregate.",
+		"netns", "namespace", "pod")
 	netnsDiscoveriesDesc = newDesc("netns", "discoveries_total",
 		"Network namespaces that began to be watched.")
 	netnsRemovalsDesc = newDesc("netns", "removals_total",
@@ -51,6 +60,9 @@ var (
 // Describe.
 var otherDescs = []*prometheus.Desc{
 	netnsPodInfoDesc,
+	netnsWatchedDesc,
+	netnsRecentLastEventDesc,
+	netnsRecentLinkChangesDesc,
 	netnsDiscoveriesDesc,
 	netnsRemovalsDesc,
 	overrunsDesc,

@@ -170,6 +170,24 @@ func TestKubernetesNetnsMounts(t *testing.T) {
 	}
 }
 
+// TestKubernetesAggregate checks that the DaemonSet serves aggregates
+// (--netns.aggregate): per-namespace series would grow with the pods of
+// every node, and a cluster's with its nodes times their pods.
+func TestKubernetesAggregate(t *testing.T) {
+	c := exporterContainer(t, renderOne(t).daemonSets[0])
+	if !slices.Contains(c.Args, "--netns.aggregate") {
+		t.Errorf("args %q, want --netns.aggregate", c.Args)
+	}
+	for _, a := range c.Args {
+		if n, ok := strings.CutPrefix(a, "--netns.aggregate.recent="); ok && n != "0" {
+			continue
+		}
+		if strings.HasPrefix(a, "--pods.labels") || a == "--links.detail" {
+			t.Errorf("args %q: %s adds series per namespace or per link", c.Args, a)
+		}
+	}
+}
+
 // TestKubernetesProbes checks that the probes ask the metrics port, which
 // the container declares: readiness asks /-/ready, which fails until the
 // baseline is read; startup and liveness ask /-/healthy, which fails only

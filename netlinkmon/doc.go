@@ -370,6 +370,15 @@
 // could not be watched. Snapshots leave expired namespaces, and links that
 // left, out even before a prune.
 //
+// A namespace's counters do not vanish with it: when it leaves snapshots (at
+// the prune after its retention, or when a new namespace takes its name),
+// they are added to a sum by source, and Unidentified's to a sum of its own
+// when it expires ([Snapshot.Expired]). A namespace's source is fixed once
+// it is named, and one that dies unnamed is only ever in Unidentified, so a
+// reader that adds up namespaces by source gets totals that only grow
+// however late a pod is attached: the collector's aggregates. The sums cost
+// nothing per event: they change at prunes only.
+//
 // # Constants
 //
 // The values, and why each is what it is:

@@ -62,6 +62,9 @@ type registry struct {
 	// unidentified holds the counters of the namespaces that died before
 	// any scan named them; see Unidentified.
 	unidentified *namespace
+	// retired adds up the counters of the namespaces that left byName, and
+	// of the unidentified ones pruned; see Snapshot.Expired.
+	retired map[expiredKey]*namespace
 
 	// batch numbers the reader's batches, from 1; see linkState.dumped.
 	batch uint64
@@ -116,6 +119,7 @@ func newRegistry(selfInode uint64, retention time.Duration) *registry {
 		waiting:    make(map[*namespace]struct{}),
 		seeding:    make(map[*namespace]struct{}),
 		baselining: make(map[*namespace]struct{}),
+		retired:    make(map[expiredKey]*namespace),
 		batch:      1,
 		resyncs:    map[string]uint64{"overrun": 0},
 		repairs:    make(map[string]uint64, len(repairReasons)),
@@ -392,6 +396,7 @@ func (r *registry) name(ns *namespace, inode uint64, base string, src Source, no
 	if old, ok := r.byName[base]; ok && !old.alive {
 		// A name is reused (ip netns del X; ip netns add X): the dead
 		// namespace's series end early rather than collide.
+		r.retire(old)
 		delete(r.byName, base)
 	}
 	ns.name, ns.inode, ns.source, ns.named = base, inode, src, true
@@ -439,10 +444,12 @@ func (r *registry) expired(ns *namespace, now time.Time) bool {
 func (r *registry) prune(now time.Time) {
 	for name, ns := range r.byName {
 		if r.expired(ns, now) {
+			r.retire(ns)
 			delete(r.byName, name)
 		}
 	}
 	if r.unidentified.present() && r.expired(r.unidentified, now) {
+		r.retire(r.unidentified)
 		r.unidentified = newUnidentified()
 	}
 	r.forgetStaleDels(func(_ int32, e staleDel) bool { return now.Sub(e.at) >= staleDelTTL })

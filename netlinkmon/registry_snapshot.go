@@ -57,15 +57,22 @@ func (r *registry) counters(now time.Time) Snapshot {
 	if r.foreign > 0 {
 		s.Messages["foreign"] = r.foreign
 	}
+	var late []*namespace
 	for _, ns := range r.byName {
 		if r.expired(ns, now) {
+			late = append(late, ns)
 			continue
 		}
 		s.Namespaces = append(s.Namespaces, ns.snapshot(r.started))
 	}
-	if u := r.unidentified; u.present() && !r.expired(u, now) {
-		s.Namespaces = append(s.Namespaces, u.snapshot(r.started))
+	if u := r.unidentified; u.present() {
+		if r.expired(u, now) {
+			late = append(late, u)
+		} else {
+			s.Namespaces = append(s.Namespaces, u.snapshot(r.started))
+		}
 	}
+	s.Expired = r.expiredSnapshot(late)
 	slices.SortFunc(s.Namespaces, func(a, b Namespace) int { return strings.Compare(a.Name, b.Name) })
 	return s
 }

@@ -39,6 +39,16 @@ type Snapshot struct {
 	// Namespaces holds every watched namespace, and the dead ones whose
 	// retention has not expired yet, sorted by name.
 	Namespaces []Namespace
+	// Expired holds the counters of the namespaces that left Namespaces
+	// since the monitor started, added up: those of named namespaces by
+	// source (Name empty), those of Unidentified under that name. A
+	// namespace leaves once its retention expires, or early when a new
+	// one takes its name. A reader that adds up namespaces by source gets
+	// totals that only grow from these and Namespaces together: each
+	// namespace is in one or the other, and its source never changes.
+	// LastEvent is the latest of the namespaces', and a kind's Created the
+	// earliest. Empty until a namespace leaves.
+	Expired []Namespace
 	// Discoveries counts namespaces that began to be watched.
 	Discoveries uint64
 	// Removals counts watched namespaces that died.

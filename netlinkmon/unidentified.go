@@ -46,7 +46,7 @@ func (u *namespace) absorb(ns *namespace, now time.Time) {
 			// Its series appear now, not when the dead namespace's began.
 			k.Created = now
 		}
-		k.add(c)
+		k.Add(c)
 		u.died = now
 	}
 }
@@ -54,7 +54,8 @@ func (u *namespace) absorb(ns *namespace, now time.Time) {
 // present reports whether u has counters to show.
 func (u *namespace) present() bool { return !u.died.IsZero() }
 
-func (c *KindCounters) add(o *KindCounters) {
+// Add adds the counts of o to c; c keeps its Kind and Created.
+func (c *KindCounters) Add(o *KindCounters) {
 	c.Creations += o.Creations
 	c.Deletions += o.Deletions
 	c.MovesIn += o.MovesIn
