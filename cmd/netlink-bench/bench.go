@@ -104,7 +104,7 @@ func (b *bench) run(ctx context.Context) error {
 		// bursts' links: the memory bars are about steady state. Churn,
 		// detail, overrun and lifecycle start exporters of their own.
 		{"prompt", b.prompt},
-		{"scale", b.scale},
+		{"scale", func(ctx context.Context) error { return b.scale(ctx, bin) }},
 		{"churn", func(ctx context.Context) error { return b.churn(ctx, bin) }},
 		{"detail", func(ctx context.Context) error { return b.detail(ctx, bin) }},
 		{"burst", b.burst},

@@ -22,17 +22,18 @@ import (
 
 // Metric names the bench reads.
 const (
-	mCreations   = "netlink_link_creations_total"
-	mDeletions   = "netlink_link_deletions_total"
-	mLinks       = "netlink_links"
-	mNetnsInfo   = "netlink_netns_info"
-	mLastEvent   = "netlink_netns_last_event_timestamp_seconds"
-	mDiscoveries = "netlink_netns_discoveries_total"
-	mRemovals    = "netlink_netns_removals_total"
-	mOverruns    = "netlink_overruns_total"
-	mResyncs     = "netlink_resyncs_total"
-	mGoroutines  = "go_goroutines"
-	mHeapInuse   = "go_memstats_heap_inuse_bytes"
+	mCreations    = "netlink_link_creations_total"
+	mDeletions    = "netlink_link_deletions_total"
+	mLinks        = "netlink_links"
+	mNetnsInfo    = "netlink_netns_info"
+	mNetnsWatched = "netlink_netns_watched"
+	mLastEvent    = "netlink_netns_last_event_timestamp_seconds"
+	mDiscoveries  = "netlink_netns_discoveries_total"
+	mRemovals     = "netlink_netns_removals_total"
+	mOverruns     = "netlink_overruns_total"
+	mResyncs      = "netlink_resyncs_total"
+	mGoroutines   = "go_goroutines"
+	mHeapInuse    = "go_memstats_heap_inuse_bytes"
 )
 
 // total is the sum of every sample of name, such as a counter without

@@ -30,7 +30,7 @@ const (
 // scale has the exporter watch cfg.scaleNS namespaces of cfg.scaleLinks
 // links, measures its memory and scrapes, then deletes them and checks that
 // none was pinned and that the exporter's fds are back where they were.
-func (b *bench) scale(ctx context.Context) error {
+func (b *bench) scale(ctx context.Context, bin string) error {
 	e := b.exp
 	m, want := b.cfg.scaleNS, b.cfg.scaleNS*b.cfg.scaleLinks
 	set := b.newScaleSet("s")
@@ -82,6 +82,9 @@ func (b *bench) scale(ctx context.Context) error {
 	if err := b.measureScrapes(ctx, m); err != nil {
 		return err
 	}
+	if err := b.measureAggregate(ctx, bin, m); err != nil {
+		return err
+	}
 	if err := b.pin(ctx, set, "x", "y"); err != nil {
 		return err
 	}
@@ -98,69 +101,122 @@ func (b *bench) scale(ctx context.Context) error {
 	return nil
 }
 
-// measureScrapes reports memory, series, body size and scrape times with
-// the scale set watched.
-func (b *bench) measureScrapes(ctx context.Context, m int) error {
-	e := b.exp
-	idle, err := readMem(e.PID())
-	if err != nil {
-		return err
+// scrapeFigures are what measureScrapes reads of one exporter.
+type scrapeFigures struct {
+	idle, mem memSample
+	plain, gz []time.Duration
+	gzSize    int
+	cpu       time.Duration // per scrape, plain and gzip alike
+	last      scrape
+	liveMiB   int
+}
+
+// measure scrapes e plainly and gzipped, scrapes times each, and reads its
+// memory before and after.
+func measure(ctx context.Context, e *exporter) (scrapeFigures, error) {
+	var f scrapeFigures
+	var err error
+	if f.idle, err = readMem(e.PID()); err != nil {
+		return f, err
 	}
-	s, err := e.scrape(ctx)
-	if err != nil {
-		return err
+	if f.last, err = e.scrape(ctx); err != nil {
+		return f, err
 	}
-	var plain, gz []time.Duration
-	var gzSize int
 	c0, err := readCPU(e.PID())
 	if err != nil {
-		return err
+		return f, err
 	}
 	for range scrapes {
 		d, _, err := e.timedGet(ctx, false)
 		if err != nil {
-			return err
+			return f, err
 		}
-		plain = append(plain, d)
+		f.plain = append(f.plain, d)
 	}
 	for range scrapes {
 		d, n, err := e.timedGet(ctx, true)
 		if err != nil {
-			return err
+			return f, err
 		}
-		gz, gzSize = append(gz, d), n
+		f.gz, f.gzSize = append(f.gz, d), n
 	}
 	c1, err := readCPU(e.PID())
 	if err != nil {
-		return err
+		return f, err
 	}
-	mem, err := readMem(e.PID())
+	f.cpu = cpuSince(c0, c1) / time.Duration(2*scrapes)
+	if f.mem, err = readMem(e.PID()); err != nil {
+		return f, err
+	}
+	f.liveMiB, err = e.liveHeap(ctx)
+	return f, err
+}
+
+func worst(d []time.Duration) time.Duration {
+	w := d[0]
+	for _, x := range d {
+		w = max(w, x)
+	}
+	return w
+}
+
+// measureScrapes reports memory, series, body size and scrape times with
+// the scale set watched.
+func (b *bench) measureScrapes(ctx context.Context, m int) error {
+	f, err := measure(ctx, b.exp)
 	if err != nil {
 		return err
 	}
-	live, err := e.liveHeap(ctx)
-	if err != nil {
-		return err
-	}
-	rss := max(idle.rss, mem.rss)
+	rss := max(f.idle.rss, f.mem.rss)
 	b.rep.check(perf, rss < rssBar, fmt.Sprintf("RSS watching %d namespaces", m),
-		fmt.Sprintf("%s (idle %s)", fmtBytes(rss), fmtBytes(idle.rss)), "< "+fmtBytes(rssBar))
+		fmt.Sprintf("%s (idle %s)", fmtBytes(rss), fmtBytes(f.idle.rss)), "< "+fmtBytes(rssBar))
 	// The scale stage runs first, so the peak is the peak at this scale.
-	b.rep.check(perf, mem.hwm < rssBar, "peak RSS so far, scrapes included (VmHWM)", fmtBytes(mem.hwm), "< "+fmtBytes(rssBar))
-	b.rep.figure("Go heap live after GC at this scale", fmt.Sprintf("%d MiB", live))
-	b.rep.figure("exporter CPU per scrape (plain and gzip)", fmtDur(cpuSince(c0, c1)/time.Duration(2*scrapes)))
-	b.rep.figure("/metrics at scale", fmt.Sprintf("%d series, %s (%s gzipped)", s.series(), fmtBytes(int64(len(s.body))), fmtBytes(int64(gzSize))))
+	b.rep.check(perf, f.mem.hwm < rssBar, "peak RSS so far, scrapes included (VmHWM)", fmtBytes(f.mem.hwm), "< "+fmtBytes(rssBar))
+	b.rep.figure("Go heap live after GC at this scale", fmt.Sprintf("%d MiB", f.liveMiB))
+	b.rep.figure("exporter CPU per scrape (plain and gzip)", fmtDur(f.cpu))
+	b.rep.figure("/metrics at scale", fmt.Sprintf("%d series, %s (%s gzipped)", f.last.series(), fmtBytes(int64(len(f.last.body))), fmtBytes(int64(f.gzSize))))
 	for _, x := range []struct {
 		name string
 		d    []time.Duration
-	}{{"scrape time, plain", plain}, {"scrape time, gzip", gz}} {
-		worst := x.d[0]
-		for _, d := range x.d {
-			worst = max(worst, d)
-		}
+	}{{"scrape time, plain", f.plain}, {"scrape time, gzip", f.gz}} {
 		b.rep.check(perf, median(x.d) < scrapeBar, fmt.Sprintf("%s (median of %d)", x.name, len(x.d)),
-			fmt.Sprintf("%s (max %s)", fmtDur(median(x.d)), fmtDur(worst)), "< "+fmtDur(scrapeBar))
+			fmt.Sprintf("%s (max %s)", fmtDur(median(x.d)), fmtDur(worst(x.d))), "< "+fmtDur(scrapeBar))
 	}
+	return nil
+}
+
+// measureAggregate starts a second exporter in cluster mode
+// (--netns.aggregate), waits until it watches the m namespaces of the scale
+// set and the others of the directory, and reports its series, memory and
+// scrape times beside the per-namespace figures above: reports, not bars.
+func (b *bench) measureAggregate(ctx context.Context, bin string, m int) error {
+	s, err := b.exp.scrape(ctx)
+	if err != nil {
+		return err
+	}
+	_, watched := s.sum(mNetnsInfo, func(labels) bool { return true })
+	e, err := startExporter(ctx, bin, b.cfg.timeout, "--netns.aggregate")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := e.Stop(stopTimeout); err != nil {
+			b.rep.failed("cluster-mode exporter exits cleanly on SIGTERM", err)
+		}
+	}()
+	if _, _, err := e.waitFor(ctx, 250*time.Millisecond, b.cfg.timeout, func(s scrape) bool {
+		return int(s.total(mNetnsWatched)) >= watched
+	}); err != nil {
+		return fmt.Errorf("cluster mode: namespaces not all watched: %w", err)
+	}
+	f, err := measure(ctx, e)
+	if err != nil {
+		return err
+	}
+	b.rep.figure(fmt.Sprintf("cluster mode (--netns.aggregate) watching %d namespaces", m),
+		fmt.Sprintf("%d series, %s; RSS %s (peak %s); scrape %s plain, %s gzip (medians of %d)",
+			f.last.series(), fmtBytes(int64(len(f.last.body))), fmtBytes(max(f.idle.rss, f.mem.rss)), fmtBytes(f.mem.hwm),
+			fmtDur(median(f.plain)), fmtDur(median(f.gz)), scrapes))
 	return nil
 }
 
