@@ -180,7 +180,8 @@ func TestE2EPodsNoRuntime(t *testing.T) {
 
 // TestE2EPodsDashboard runs pods and a Prometheus that scrapes the
 // exporter, and checks the dashboard's pod variables and the panels of its
-// Pods row: each lists the pod, and each query returns data.
+// Pods row: each lists the pod, and each query returns data; then the same
+// of its Aggregates row, with an exporter in cluster mode.
 func TestE2EPodsDashboard(t *testing.T) {
 	t.Parallel()
 	promBin := requireTool(t, "prometheus")
@@ -201,6 +202,21 @@ func TestE2EPodsDashboard(t *testing.T) {
 	p.scrapedAfter(t, time.Now())
 	checkDashboard(t, p, selection{instance: e.proc.Addr, netns: []string{netnsOf(web)}, k8sNamespace: web.Namespace, pod: web.Name},
 		func(row string) bool { return row == "Pods" })
+
+	// The Aggregates row, on an exporter in cluster mode: its view of the
+	// namespaces that changed last names the pod. The view is large enough
+	// that the namespaces of the tests running in parallel leave the pod's
+	// in it.
+	agg := startExporter(t, append([]string{"--netns.aggregate", "--netns.aggregate.recent=1000", "--pods.runtime-endpoint=" + rt.Socket}, dirOnly...)...)
+	testns.IP(t, "-n", netnsOf(web), "link", "add", "br1", "type", "bridge")
+	agg.waitMetrics(podTimeout, 10*time.Millisecond, func(m harness.Metrics) error {
+		c := checker{m: m}
+		c.want("netlink_netns_recent_link_changes", labels("netns", netnsOf(web), "namespace", web.Namespace, "pod", web.Name), 1)
+		return c.err()
+	})
+	pa := startPrometheus(t, promBin, promOptions{name: "aggregates", target: agg.proc.Addr, rulesFile: emptyRules(t)})
+	pa.scrapedAfter(t, time.Now())
+	checkDashboard(t, pa, selection{instance: agg.proc.Addr}, func(row string) bool { return row == "Aggregates" })
 }
 
 // emptyRules writes a rules file with no rule, for a Prometheus that only

@@ -215,7 +215,7 @@ func TestE2EPrometheus(t *testing.T) {
 				waitFlapNotification(t, pl.p, hook, a, pl.name)
 			})
 			// The Pods row needs pods: TestE2EPodsDashboard checks it.
-			checkDashboard(t, pl.p, selection{instance: target, netns: []string{a, b}}, func(row string) bool { return row != "Pods" })
+			checkDashboard(t, pl.p, selection{instance: target, netns: []string{a, b}}, func(row string) bool { return row != "Pods" && row != "Aggregates" })
 		})
 	}
 }
