@@ -116,12 +116,35 @@ func TestLiveLinkDetail(t *testing.T) {
 
 	testns.IP(t, "-n", ns, "link", "set", "va", "nomaster")
 	testns.IP(t, "-n", ns, "link", "set", "vb", "down")
-	waitForSnapshot(t, mon.InterfaceSnapshot, detailWait, "va released in "+ns, ifacesDiff(ns, map[string]ifaceView{
+	// A bridge left without ports loses its carrier at once, and the
+	// kernel reports that at once. Its operstate follows only when the
+	// kernel's linkwatch work gets to it, which it does for a bridge as a
+	// non-urgent event: once a second, 100 devices at a time, behind every
+	// other namespace's. The live tests running beside this one make
+	// thousands of links, and the report of br0's operstate was measured to
+	// come 0.5 to 8.5 s after the release under such load: the kernel's
+	// timing, which the monitor only follows. br0's operstate is left out.
+	released := map[string]ifaceView{
 		"lo":  lo,
-		"br0": {Kind: "bridge", OperState: "down", Up: true},
+		"br0": {Kind: "bridge", Up: true},
 		"va":  {Kind: "veth", OperState: "lowerlayerdown", Up: true, CarrierUp: 3, CarrierDown: 3},
 		"vb":  {Kind: "veth", OperState: "down", CarrierUp: 3, CarrierDown: 3},
-	}, "br0"))
+	}
+	waitForSnapshot(t, mon.InterfaceSnapshot, detailWait, "va released in "+ns, func(s netlinkmon.InterfaceSnapshot) string {
+		n, ok := findIfaces(s, ns)
+		if !ok {
+			return "namespace " + ns + " is not in the snapshot"
+		}
+		got := ifaceViews(n, "br0")
+		if br0, ok := got["br0"]; ok {
+			br0.OperState = ""
+			got["br0"] = br0
+		}
+		if d := cmp.Diff(released, got); d != "" {
+			return "interfaces (-want +got):\n" + d
+		}
+		return ""
+	})
 	got := countsOf(mustFind(t, mon.Snapshot(), ns))
 	if got["veth"]["creations"] != 2 || got["veth"]["deletions"] != 0 || got["device"]["deletions"] != 0 {
 		t.Errorf("counters after enslaving and releasing a veth: %v; want 2 veth creations and no deletion", got)
