@@ -352,6 +352,10 @@ func (b *bench) reportBursts(runs []burstRun) {
 		floorRow.value = "no valid floor figure"
 	}
 	b.rep.add(floorRow)
+	// Absolute figures move with the machine: every one of the run is read
+	// beside these.
+	b.rep.figure("this run's reference listeners, CPU per event (median)",
+		fmt.Sprintf("floor %s, ip monitor %s", medFloor, med(ipCPU)))
 	b.rep.figure("burst events handled per second (median)",
 		fmt.Sprintf("%s (done %s after start)", fmtRate(want, median(expDone)), fmtDur(median(expDone))))
 }
