@@ -241,9 +241,14 @@ func (r *reader) run(ctx context.Context, out chan<- batch) {
 	// flush is set after a batch with answers: the next batch goes out
 	// even if empty, since the events it would hold are what settles them.
 	flush := false
+	// busy is set after a batch with messages: a burst is likely still
+	// coming, and the next drain goes first, without a wait. A wait is a
+	// blocking system call, which costs the scheduler more than an empty
+	// drain does.
+	busy := false
 	for {
 		reqs := r.takeRequests()
-		if reqs.empty() && !flush {
+		if reqs.empty() && !flush && !busy {
 			if err := r.sock.wait(); err != nil {
 				r.fail(ctx, out, err)
 				return
@@ -280,6 +285,7 @@ func (r *reader) run(ctx context.Context, out chan<- batch) {
 		}
 		b.foreign += r.req.takeForeign()
 		answers := b.resync != nil || len(b.resolved)+len(b.confirmed)+len(b.dumps) > 0 || b.nsids != nil
+		busy = len(b.msgs) > 0
 		if len(b.msgs) == 0 && !answers && b.malformed == 0 && b.foreign == 0 && !flush {
 			continue
 		}

@@ -32,6 +32,8 @@ type bench struct {
 	names naming
 	dir   string // temporary files: batch files and the exporter binary
 	exp   *exporter
+	// floor is the floor listener's binary; empty if it was not built.
+	floor string
 	rep   *report
 	// baseline is how long the kernel alone takes to tear down a bulk
 	// deleted scale set; zero if not measured.
@@ -74,6 +76,13 @@ func (b *bench) run(ctx context.Context) error {
 		b.logf("building the exporter")
 		if bin, err = buildExporter(ctx, dir); err != nil {
 			return err
+		}
+	}
+	if b.cfg.runs("burst") {
+		b.logf("building the floor listener")
+		if b.floor, err = buildFloor(ctx, dir); err != nil {
+			// The burst's floor figures are void; the rest stands.
+			b.logf("%v", err)
 		}
 	}
 	// Before the exporter starts, so that it is the kernel's time alone.

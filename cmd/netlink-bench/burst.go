@@ -45,6 +45,11 @@ type burstRun struct {
 	// the last creation, until the exporter applied the last event.
 	batch, ipDone, expDone time.Duration
 	expCPU, ipCPU          time.Duration
+	// floor is what the floor listener counted and floorCPU its CPU, in
+	// the same sample; floorErr says why there is no figure.
+	floor    floorCount
+	floorCPU time.Duration
+	floorErr error
 	// cpuLate is set when the exporter finished after its CPU sample was
 	// closed; the sample was then taken again and includes a few scrapes.
 	cpuLate  bool
@@ -104,6 +109,18 @@ func (b *bench) burstOnce(ctx context.Context, f batchFile, ns string) (burstRun
 	if err := b.waitListening(ctx, mon, ns); err != nil {
 		return r, err
 	}
+	// The floor listener starts after the ready links: it counts every
+	// creation in ns, which from here on are the burst's.
+	var fl *floorListener
+	if b.floor == "" {
+		r.floorErr = errors.New("floor listener not built")
+	} else if fl, r.floorErr = startFloor(b.floor, nsid); fl != nil {
+		defer func() {
+			if fl != nil {
+				_, _ = fl.stop()
+			}
+		}()
+	}
 	if err := sleep(ctx, settle); err != nil {
 		return r, err
 	}
@@ -115,6 +132,12 @@ func (b *bench) burstOnce(ctx context.Context, f batchFile, ns string) (burstRun
 	i0, err := readCPU(mon.pid)
 	if err != nil {
 		return r, err
+	}
+	var f0 cpuSample
+	if fl != nil {
+		if f0, err = readCPU(fl.pid); err != nil {
+			return r, err
+		}
 	}
 	events := mon.eventCount()
 	t0 := time.Now()
@@ -135,6 +158,15 @@ func (b *bench) burstOnce(ctx context.Context, f batchFile, ns string) (burstRun
 	i1, err := readCPU(mon.pid)
 	if err != nil {
 		return r, err
+	}
+	if fl != nil {
+		f1, err := readCPU(fl.pid)
+		if err != nil {
+			return r, err
+		}
+		r.floorCPU = cpuSince(f0, f1)
+		r.floor, r.floorErr = fl.stop()
+		fl = nil
 	}
 	closed := time.Now()
 	r.ipCount, _ = mon.progress()
@@ -217,22 +249,48 @@ func isBurstLink(name string) bool {
 	return err == nil
 }
 
+// floorBar is how many times the floor listener's CPU per event the
+// exporter may spend.
+const floorBar = 2.0
+
+// floorVoid says why a run's floor figure does not count, or is nil: the
+// floor must have heard every creation of the burst.
+func (r burstRun) floorVoid() error {
+	switch {
+	case r.floorErr != nil:
+		return r.floorErr
+	case r.floor.overruns > 0:
+		return fmt.Errorf("floor listener overran %d times", r.floor.overruns)
+	case r.floor.created < r.want:
+		return fmt.Errorf("floor listener counted %d of %d creations", r.floor.created, r.want)
+	}
+	return nil
+}
+
 func (b *bench) reportBursts(runs []burstRun) {
 	if len(runs) == 0 {
 		return
 	}
 	var (
-		rows                     [][]string
-		expCPU, ipCPU, expDone   []time.Duration
-		ratios                   []float64
-		exactNew, exactDel, late int
-		counts, dels             []string
+		rows                          [][]string
+		expCPU, ipCPU, flCPU, expDone []time.Duration
+		ratios, flRatios              []float64
+		exactNew, exactDel, late      int
+		counts, dels                  []string
+		voids                         []string
 	)
 	for i, r := range runs {
 		ev, iv := perEvent(r.expCPU, r.want), perEvent(r.ipCPU, r.ipCount)
 		expCPU, ipCPU, expDone = append(expCPU, ev), append(ipCPU, iv), append(expDone, r.expDone)
 		if iv > 0 {
 			ratios = append(ratios, float64(ev)/float64(iv))
+		}
+		fv, flRatio := "void", "-"
+		if err := r.floorVoid(); err != nil {
+			voids = append(voids, fmt.Sprintf("run %d: %v", i+1, err))
+		} else if f := perEvent(r.floorCPU, r.want); f > 0 {
+			flCPU, flRatios = append(flCPU, f), append(flRatios, float64(ev)/float64(f))
+			fv, flRatio = fmtMicros(f), fmt.Sprintf("%.2f", ratioOf(ev, f))
 		}
 		if r.expCount == r.want {
 			exactNew++
@@ -250,9 +308,9 @@ func (b *bench) reportBursts(runs []burstRun) {
 		}
 		rows = append(rows, []string{
 			strconv.Itoa(i + 1),
-			fmt.Sprintf("%d/%d", r.expCount, r.want), strconv.Itoa(r.ipCount),
+			fmt.Sprintf("%d/%d", r.expCount, r.want), strconv.Itoa(r.ipCount), strconv.Itoa(r.floor.created),
 			fmtDur(r.batch), fmtDur(r.ipDone), fmtDur(r.expDone), fmtRate(r.want, r.expDone),
-			fmtMicros(ev) + cpuNote, fmtMicros(iv), fmt.Sprintf("%.2f", ratioOf(ev, iv)),
+			fmtMicros(ev) + cpuNote, fmtMicros(iv), fv, fmt.Sprintf("%.2f", ratioOf(ev, iv)), flRatio,
 			strconv.Itoa(r.other), strconv.Itoa(r.overruns), fmt.Sprintf("%d/%d", r.deletions, r.want),
 		})
 		if r.ipStderr != "" {
@@ -260,16 +318,21 @@ func (b *bench) reportBursts(runs []burstRun) {
 		}
 	}
 	med := func(d []time.Duration) string { return fmtMicros(median(d)) }
-	rows = append(rows, []string{"median", "", "", "", "", fmtDur(median(expDone)), fmtRate(runs[0].want, median(expDone)),
-		med(expCPU), med(ipCPU), fmt.Sprintf("%.2f", median(ratios)), "", "", ""})
+	medFloor := "-"
+	if len(flCPU) > 0 {
+		medFloor = med(flCPU)
+	}
+	rows = append(rows, []string{"median", "", "", "", "", "", fmtDur(median(expDone)), fmtRate(runs[0].want, median(expDone)),
+		med(expCPU), med(ipCPU), medFloor, fmt.Sprintf("%.2f", median(ratios)), fmt.Sprintf("%.2f", median(flRatios)), "", "", ""})
 	title := fmt.Sprintf("Burst: %d veth pairs with ip -batch into one namespace, %d run(s); times from the start of ip -batch,\n"+
 		"rate = events / exporter done (bounded by how fast ip -batch creates them); CPU per burst event;\n"+
-		"other = events of other namespaces on the host that both listeners heard during the CPU sample", b.cfg.pairs, len(runs))
+		"floor = a bare C listener of the exporter's design (cmd/netlink-bench/floor), void unless it heard every creation;\n"+
+		"other = events of other namespaces on the host that every listener heard during the CPU sample", b.cfg.pairs, len(runs))
 	if late > 0 {
 		title += "\n* the exporter finished after its CPU sample closed; its figure includes a few scrapes"
 	}
-	b.rep.table(title, []string{"run", "exporter", "ip monitor", "ip -batch", "ip done", "exporter done", "exporter rate",
-		"exporter CPU/ev", "ip CPU/ev", "ratio", "other", "overruns", "deletions"}, rows)
+	b.rep.table(title, []string{"run", "exporter", "ip monitor", "floor", "ip -batch", "ip done", "exporter done", "exporter rate",
+		"exporter CPU/ev", "ip CPU/ev", "floor CPU/ev", "×ip", "×floor", "other", "overruns", "deletions"}, rows)
 
 	want := runs[0].want
 	b.rep.check(exact, exactNew == len(runs), fmt.Sprintf("burst exact creations (%d pairs)", b.cfg.pairs),
@@ -278,6 +341,21 @@ func (b *bench) reportBursts(runs []burstRun) {
 		fmt.Sprintf("%s of %d", strings.Join(dels, ", "), want), "exact")
 	b.rep.check(perf, len(ratios) == len(runs) && median(ratios) <= 1, "exporter CPU per event (median)",
 		fmt.Sprintf("%s (%.2f× ip)", med(expCPU), median(ratios)), fmt.Sprintf("≤ ip monitor (%s)", med(ipCPU)))
+	floorRow := row{
+		bar:   fmt.Sprintf("exporter CPU per event, × floor (median of %d valid runs)", len(flRatios)),
+		value: fmt.Sprintf("%.2f× (%s vs floor %s, ip %s)", median(flRatios), med(expCPU), medFloor, med(ipCPU)),
+		limit: fmt.Sprintf("≤ %.0f× floor", floorBar), kind: perf,
+		ok:   len(flRatios) > 0 && median(flRatios) <= floorBar,
+		note: strings.Join(voids, "; "),
+	}
+	if len(flRatios) == 0 {
+		floorRow.value = "no valid floor figure"
+	}
+	b.rep.add(floorRow)
+	// Absolute figures move with the machine: every one of the run is read
+	// beside these.
+	b.rep.figure("this run's reference listeners, CPU per event (median)",
+		fmt.Sprintf("floor %s, ip monitor %s", medFloor, med(ipCPU)))
 	b.rep.figure("burst events handled per second (median)",
 		fmt.Sprintf("%s (done %s after start)", fmtRate(want, median(expDone)), fmtDur(median(expDone))))
 }

@@ -124,6 +124,14 @@ func (b *bench) parallel(ctx context.Context) error {
 		fmt.Sprintf("%s in %s (ip -batch %s), %d overruns, %d resyncs", fmtRate(n*want, done.Sub(t0)), fmtDur(done.Sub(t0)), fmtDur(batch),
 			int(s.total(mOverruns)-overruns), int(s.total(mResyncs)-resyncs)))
 	b.rep.figure("parallel exporter CPU per event", fmtMicros(cpu/time.Duration(n*want))+late)
+	// The burst's namespaces and links are all held now: the peak so far
+	// is the burst's, unless an earlier stage's was higher.
+	if mem, err := readMem(e.PID()); err != nil {
+		b.rep.failed("peak RSS after the parallel burst", err)
+	} else {
+		b.rep.check(perf, mem.hwm < peakRSSBar, "peak RSS so far, parallel burst included (VmHWM)",
+			fmt.Sprintf("%s (RSS now %s)", fmtBytes(mem.hwm), fmtBytes(mem.rss)), "< "+fmtBytes(peakRSSBar))
+	}
 
 	// A veth from the host into each namespace shows when the kernel has
 	// torn it down (its 4,000 veths take seconds), so that the next stage

@@ -21,10 +21,13 @@ import (
 
 // Bars of the spec's "Cheap" line at scale, and the "never pins" bar.
 const (
-	rssBar    = 40 << 20
-	scrapeBar = 50 * time.Millisecond
-	pinBar    = time.Second
-	scrapes   = 20
+	rssBar    = 24 << 20
+	scrapeBar = 15 * time.Millisecond
+	// peakRSSBar bounds the peak RSS, scrapes and the parallel burst
+	// included.
+	peakRSSBar = 40 << 20
+	pinBar     = time.Second
+	scrapes    = 20
 )
 
 // scale has the exporter watch cfg.scaleNS namespaces of cfg.scaleLinks
@@ -171,17 +174,16 @@ func (b *bench) measureScrapes(ctx context.Context, m int) error {
 	b.rep.check(perf, rss < rssBar, fmt.Sprintf("RSS watching %d namespaces", m),
 		fmt.Sprintf("%s (idle %s)", fmtBytes(rss), fmtBytes(f.idle.rss)), "< "+fmtBytes(rssBar))
 	// The scale stage runs first, so the peak is the peak at this scale.
-	b.rep.check(perf, f.mem.hwm < rssBar, "peak RSS so far, scrapes included (VmHWM)", fmtBytes(f.mem.hwm), "< "+fmtBytes(rssBar))
+	b.rep.check(perf, f.mem.hwm < peakRSSBar, "peak RSS so far, scrapes included (VmHWM)", fmtBytes(f.mem.hwm), "< "+fmtBytes(peakRSSBar))
 	b.rep.figure("Go heap live after GC at this scale", fmt.Sprintf("%d MiB", f.liveMiB))
 	b.rep.figure("exporter CPU per scrape (plain and gzip)", fmtDur(f.cpu))
 	b.rep.figure("/metrics at scale", fmt.Sprintf("%d series, %s (%s gzipped)", f.last.series(), fmtBytes(int64(len(f.last.body))), fmtBytes(int64(f.gzSize))))
-	for _, x := range []struct {
-		name string
-		d    []time.Duration
-	}{{"scrape time, plain", f.plain}, {"scrape time, gzip", f.gz}} {
-		b.rep.check(perf, median(x.d) < scrapeBar, fmt.Sprintf("%s (median of %d)", x.name, len(x.d)),
-			fmt.Sprintf("%s (max %s)", fmtDur(median(x.d)), fmtDur(worst(x.d))), "< "+fmtDur(scrapeBar))
-	}
+	// The bar is the default scrape's; gzip, which Prometheus asks for,
+	// is shown beside it.
+	b.rep.check(perf, median(f.plain) < scrapeBar, fmt.Sprintf("scrape time, plain (median of %d)", len(f.plain)),
+		fmt.Sprintf("%s (max %s)", fmtDur(median(f.plain)), fmtDur(worst(f.plain))), "< "+fmtDur(scrapeBar))
+	b.rep.figure(fmt.Sprintf("scrape time, gzip (median of %d)", len(f.gz)),
+		fmt.Sprintf("%s (max %s)", fmtDur(median(f.gz)), fmtDur(worst(f.gz))))
 	return nil
 }
 
