@@ -244,7 +244,12 @@ func trimNUL(b []byte) []byte {
 }
 
 // sourceNSID finds the NETLINK_LISTEN_ALL_NSID control message, which the
-// kernel attaches to every event from another namespace.
+// kernel attaches to every event from another namespace. Kernels without
+// commit "netlink: always reset nsid_is_set" (stable, June 2026) can attach
+// one to an event of the listener's own namespace too, holding -1
+// (NETNSA_NSID_NOT_ASSIGNED): a flag left set by a failed delivery to
+// another listener. No other namespace is heard without an nsid, so a
+// negative one means the listener's own.
 func sourceNSID(oob []byte) (int32, bool) {
 	for len(oob) >= unix.SizeofCmsghdr {
 		h := cmsgHeader(oob)
@@ -253,7 +258,11 @@ func sourceNSID(oob []byte) (int32, bool) {
 		}
 		data := oob[unix.SizeofCmsghdr:h.len]
 		if h.level == unix.SOL_NETLINK && h.typ == unix.NETLINK_LISTEN_ALL_NSID && len(data) >= 4 {
-			return int32(binary.NativeEndian.Uint32(data[:4])), true
+			id := int32(binary.NativeEndian.Uint32(data[:4]))
+			if id < 0 {
+				return 0, false
+			}
+			return id, true
 		}
 		next := cmsgAlign(h.len)
 		if next >= len(oob) {

@@ -259,6 +259,14 @@ func decodeCases(tb testing.TB) []decodeCase {
 			want: []message{remote(7, message{typ: msgNewLink, link: vethLink})},
 		},
 		{
+			// A stale nsid_is_set on older kernels: an event of the
+			// listener's own namespace with NETNSA_NSID_NOT_ASSIGNED.
+			name: "nsid cmsg of -1",
+			b:    vethNew,
+			oob:  nsidCmsg(-1),
+			want: []message{local(message{typ: msgNewLink, link: vethLink})},
+		},
+		{
 			name: "other control message only",
 			b:    vethNew,
 			oob:  cmsg(unix.SOL_SOCKET, unix.SCM_RIGHTS, 7),
