@@ -16,6 +16,7 @@ package netlinkmon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"time"
 
@@ -189,6 +190,27 @@ func resolve(req *requester, rr resolveRequest) resolution {
 	cerr := rc.Control(func(fd uintptr) { res.nsid, res.fresh, res.err = req.nsid(int(fd)) })
 	res.err = errors.Join(cerr, res.err)
 	return res
+}
+
+// ownNSID returns the nsid that the exporter's namespace has for itself, or
+// NoNSID; see "The exporter's own nsid" in the package documentation. The
+// kernel answers without taking RTNL.
+func ownNSID(req *requester) (int32, error) {
+	f, err := netns.OpenSelf()
+	if err != nil {
+		return NoNSID, fmt.Errorf("netlinkmon: own nsid: %w", err)
+	}
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return NoNSID, fmt.Errorf("netlinkmon: own nsid: %w", err)
+	}
+	id := NoNSID
+	cerr := rc.Control(func(fd uintptr) { id, err = req.getNSID(int(fd)) })
+	if err = errors.Join(cerr, err); err != nil {
+		return NoNSID, err
+	}
+	return max(id, NoNSID), nil
 }
 
 // vanished reports whether err says that a namespace file was gone, or was

@@ -313,6 +313,25 @@
 // nsid went to a namespace that no scan can reach, with both announcements
 // lost, is not told apart from the new holder.
 //
+// # The exporter's own nsid
+//
+// A namespace can have an nsid for itself: anyone may assign one (ip netns
+// set, Open vSwitch does). Kernels without "net: netlink: dont set nsid on
+// local notifications" (stable, June 2026) then send every event of the
+// listener's own namespace with that nsid, as if from another namespace,
+// and the nsid is in every nsid table; kernels without "netlink: always
+// reset nsid_is_set" may also tag an own event with nsid -1 after a failed
+// delivery to another listener, which the decoder reads as local. The
+// monitor asks the kernel for its namespace's own nsid (RTM_GETNSID with
+// the namespace's file, which takes no RTNL) while it reads the baseline,
+// and again after any batch that brings an unknown nsid and at every
+// rescan, until it has one. From then on, messages of that nsid are self's,
+// and nsid tables leave it out. The namespace that the registry started for
+// the nsid meanwhile was never named, so nothing of it was exported: it is
+// forgotten uncounted, and self's links are dumped again, so that the
+// links made or removed while their events went astray are counted, as in
+// a resync.
+//
 // # The life of a link
 //
 // A link is first seen in a baseline dump (not counted), in a counting dump

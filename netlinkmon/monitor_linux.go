@@ -206,6 +206,16 @@ func (m *Monitor) baseline(ctx context.Context) (complete bool, err error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
+	var own int32
+	if err := m.request(func() (err error) { own, err = ownNSID(m.req); return err }); err != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		m.log.Warn("Cannot read the exporter's own nsid; retrying at the next rescan", "err", err)
+	}
+	m.mu.Lock()
+	m.reg.ownNSID(own)
+	m.mu.Unlock()
 	// Namespaces that already had nsids but that no scan can reach.
 	var (
 		ids           []int32
@@ -215,7 +225,7 @@ func (m *Monitor) baseline(ctx context.Context) (complete bool, err error) {
 	m.mu.Lock()
 	m.reg.interruptions += uint64(interruptions)
 	if err == nil {
-		for _, id := range ids {
+		for _, id := range m.reg.others(ids) {
 			if _, ok := m.reg.byNSID[id]; !ok {
 				m.reg.add(id, time.Now())
 			}
@@ -353,7 +363,30 @@ func (m *Monitor) rescan(ctx context.Context) {
 	if m.opts.ProcScan {
 		m.scanProc(ctx)
 	}
+	m.mu.Lock()
+	m.askOwnNSID()
+	m.mu.Unlock()
 	m.reader.requestNSIDs()
+}
+
+// askOwnNSID asks whether the exporter's namespace has an nsid for itself,
+// until it has one: a namespace that appears may be self (see "The
+// exporter's own nsid" in the package documentation). The caller holds
+// m.mu.
+func (m *Monitor) askOwnNSID() {
+	if m.reg.selfNSID == NoNSID {
+		m.reader.requestOwnNSID()
+	}
+}
+
+func (m *Monitor) applyOwnNSID(a ownAnswer) {
+	if a.err != nil {
+		m.log.Warn("Cannot read the exporter's own nsid; retrying at the next rescan", "err", a.err)
+		return
+	}
+	if m.reg.ownNSID(a.nsid) {
+		m.reader.requestDump(m.reg.self)
+	}
 }
 
 func (m *Monitor) apply(b batch) {
@@ -364,6 +397,7 @@ func (m *Monitor) apply(b batch) {
 	removals := m.reg.removals
 	if m.reg.apply(b.msgs, now) {
 		m.resolveWanted = true
+		m.askOwnNSID()
 	}
 	m.reg.settle()
 	if b.malformed > 0 {
@@ -382,6 +416,9 @@ func (m *Monitor) apply(b batch) {
 	}
 	for _, res := range b.resolved {
 		m.applyResolution(res, now)
+	}
+	if b.own != nil {
+		m.applyOwnNSID(*b.own)
 	}
 	if b.nsids != nil {
 		m.applyNSIDList(b.nsids, now, b.drained)

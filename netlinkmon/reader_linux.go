@@ -46,6 +46,9 @@ type batch struct {
 	// resolved answers the loop's requests for the nsids of namespace
 	// files that scans found.
 	resolved []resolution
+	// own answers the loop's request for the nsid that the exporter's
+	// namespace has for itself.
+	own *ownAnswer
 	// nsids is the kernel's nsid table, when the loop asked for it.
 	nsids *nsidList
 	// confirmed answers the loop's lookups of nsids.
@@ -85,6 +88,13 @@ type nsidList struct {
 	err           error
 }
 
+// An ownAnswer is the nsid that the exporter's namespace has for itself, or
+// NoNSID.
+type ownAnswer struct {
+	nsid int32
+	err  error
+}
+
 // A lookup asks whether an nsid names a namespace now.
 type lookup struct {
 	// held is the namespace that the registry held at the nsid when it
@@ -108,18 +118,20 @@ type confirmation struct {
 // its next drain that empties the socket.
 type requests struct {
 	resolves []resolveRequest
+	own      bool
 	nsids    bool
 	confirms map[int32]lookup
 	dumps    map[*namespace]struct{}
 }
 
 func (q *requests) empty() bool {
-	return len(q.resolves) == 0 && !q.nsids && len(q.confirms) == 0 && len(q.dumps) == 0
+	return len(q.resolves) == 0 && !q.own && !q.nsids && len(q.confirms) == 0 && len(q.dumps) == 0
 }
 
 // merge adds the requests of o that q does not have.
 func (q *requests) merge(o requests) {
 	q.resolves = append(q.resolves, o.resolves...)
+	q.own = q.own || o.own
 	q.nsids = q.nsids || o.nsids
 	for id, l := range o.confirms {
 		if _, ok := q.confirms[id]; !ok {
@@ -181,6 +193,12 @@ func (r *reader) requestResolve(rs []resolveRequest) {
 	case r.urgent <- struct{}{}:
 	default:
 	}
+}
+
+// requestOwnNSID asks for the nsid that the exporter's namespace has for
+// itself after the next drain.
+func (r *reader) requestOwnNSID() {
+	r.ask(func(q *requests) { q.own = true })
 }
 
 // requestNSIDs asks for the kernel's nsid table after the next drain.
@@ -284,7 +302,7 @@ func (r *reader) run(ctx context.Context, out chan<- batch) {
 			r.serve(&b, reqs)
 		}
 		b.foreign += r.req.takeForeign()
-		answers := b.resync != nil || len(b.resolved)+len(b.confirmed)+len(b.dumps) > 0 || b.nsids != nil
+		answers := b.resync != nil || len(b.resolved)+len(b.confirmed)+len(b.dumps) > 0 || b.nsids != nil || b.own != nil
 		busy = len(b.msgs) > 0
 		if len(b.msgs) == 0 && !answers && b.malformed == 0 && b.foreign == 0 && !flush {
 			continue
@@ -314,6 +332,10 @@ func (r *reader) run(ctx context.Context, out chan<- batch) {
 func (r *reader) serve(b *batch, q requests) {
 	for _, rr := range q.resolves {
 		b.resolved = append(b.resolved, resolve(r.req, rr))
+	}
+	if q.own {
+		id, err := ownNSID(r.req)
+		b.own = &ownAnswer{nsid: id, err: err}
 	}
 	if q.nsids {
 		ids, n, err := r.req.nsids()

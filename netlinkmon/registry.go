@@ -44,6 +44,9 @@ type registry struct {
 	log *slog.Logger
 
 	self *namespace
+	// selfNSID is the nsid that self has for itself, or NoNSID; see "The
+	// exporter's own nsid" in the package documentation.
+	selfNSID int32
 	// byNSID holds the living namespaces other than self, named or not.
 	byNSID map[int32]*namespace
 	// byInode holds the living named namespaces, and those waiting for a
@@ -111,6 +114,7 @@ type registry struct {
 func newRegistry(selfInode uint64, retention time.Duration) *registry {
 	r := &registry{
 		log:        slog.New(slog.DiscardHandler),
+		selfNSID:   NoNSID,
 		byNSID:     make(map[int32]*namespace),
 		byInode:    make(map[uint64]*namespace),
 		byName:     make(map[string]*namespace),
@@ -144,6 +148,9 @@ func newRegistry(selfInode uint64, retention time.Duration) *registry {
 func (r *registry) apply(msgs []message, now time.Time) (unnamed bool) {
 	for i := range msgs {
 		msg := &msgs[i]
+		if !msg.local && msg.nsid == r.selfNSID {
+			msg.local = true
+		}
 		r.messages[msg.typ]++
 		switch msg.typ {
 		case msgNewLink:
@@ -170,7 +177,7 @@ func (r *registry) apply(msgs []message, now time.Time) (unnamed bool) {
 				ns.delLink(&msg.link, now)
 			}
 		case msgNewNSID:
-			if msg.local && r.announced(msg.peer, now) {
+			if msg.local && msg.peer != r.selfNSID && r.announced(msg.peer, now) {
 				unnamed = true
 			}
 			// Another namespace's own nsids mean nothing here.

@@ -134,6 +134,7 @@ func (r *registry) drained(drained time.Time, listed map[int32]bool) {
 // drained is when the reader emptied the socket before the nsid list was
 // taken.
 func (r *registry) syncNSIDs(ids []int32, now, drained time.Time) (missing []int32, unnamed bool) {
+	ids = r.others(ids)
 	listed := listedNSIDs(ids)
 	r.drained(drained, listed)
 	for _, id := range ids {
@@ -157,6 +158,7 @@ func (r *registry) syncNSIDs(ids []int32, now, drained time.Time) (missing []int
 // while namespaces come and go can skip one, and it lists the nsid of a
 // namespace being destroyed. Only a lookup of each (confirmed) tells.
 func (r *registry) nsidTable(ids []int32, drained time.Time) map[int32]*namespace {
+	ids = r.others(ids)
 	listed := listedNSIDs(ids)
 	r.drained(drained, listed)
 	check := make(map[int32]*namespace)
@@ -194,4 +196,39 @@ func (r *registry) confirmed(nsid int32, held *namespace, exists bool, now time.
 		r.repairs[repairNSIDGone]++
 	}
 	return false
+}
+
+// others returns ids without the nsid that the exporter's namespace has for
+// itself, which names no other namespace.
+func (r *registry) others(ids []int32) []int32 {
+	return slices.DeleteFunc(slices.Clone(ids), func(id int32) bool { return id == r.selfNSID })
+}
+
+// ownNSID records the nsid that the exporter's namespace has for itself, as
+// RTM_GETNSID with a file of that namespace answered, or NoNSID. Older
+// kernels send the namespace's own events with it, and every nsid list holds
+// it: a namespace that the registry started for it is self. That one is
+// forgotten uncounted (it was never named, so nothing of it was exported),
+// and ownNSID reports that self's links must be read again: the events filed
+// there belong to self. See "The exporter's own nsid" in the package
+// documentation.
+func (r *registry) ownNSID(nsid int32) (reread bool) {
+	if nsid < 0 || nsid == r.selfNSID {
+		return false
+	}
+	r.log.Debug("The exporter's namespace has an nsid for itself", "nsid", nsid)
+	r.selfNSID = nsid
+	ns, ok := r.byNSID[nsid]
+	if !ok {
+		return false
+	}
+	delete(r.byNSID, nsid)
+	delete(r.unsettled, ns)
+	delete(r.waiting, ns)
+	delete(r.seeding, ns)
+	delete(r.baselining, ns)
+	if r.byInode[ns.inode] == ns {
+		delete(r.byInode, ns.inode)
+	}
+	return true
 }

@@ -322,6 +322,52 @@ func TestRequesterNSIDExists(t *testing.T) {
 	}
 }
 
+// ownNSID asks by the file of the exporter's namespace, without assigning
+// one, and reads NETNSA_NSID_NOT_ASSIGNED as none.
+func TestOwnNSID(t *testing.T) {
+	tests := []struct {
+		name    string
+		answer  func(req request) []replyDatagram
+		want    int32
+		wantErr bool
+	}{
+		{"it has one", func(req request) []replyDatagram {
+			return []replyDatagram{{b: reply(req, unix.RTM_NEWNSID, 0, nsidPayload(t, 5))}}
+		}, 5, false},
+		{"it has none", func(req request) []replyDatagram {
+			return []replyDatagram{{b: reply(req, unix.RTM_NEWNSID, 0, nsidPayload(t, -1))}}
+		}, NoNSID, false},
+		{"the kernel fails", func(req request) []replyDatagram { return []replyDatagram{nlError(req, unix.ENOMEM)} }, NoNSID, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, k := fakeRequester(dumpAttempts(tt.answer))
+			got, err := ownNSID(r)
+			if got != tt.want || (err != nil) != tt.wantErr {
+				t.Errorf("ownNSID = %d, %v; want %d, error %v", got, err, tt.want, tt.wantErr)
+			}
+			if len(k.reqs) != 1 {
+				t.Fatalf("%d requests, want 1", len(k.reqs))
+			}
+			req := k.reqs[0]
+			if req.typ != unix.RTM_GETNSID || req.flags != unix.NLM_F_REQUEST {
+				t.Errorf("request type %d, flags %#x; want RTM_GETNSID", req.typ, req.flags)
+			}
+			ad, err := netlink.NewAttributeDecoder(req.payload[4:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fd bool
+			for ad.Next() {
+				fd = fd || ad.Type() == unix.NETNSA_FD
+			}
+			if !fd {
+				t.Errorf("request without NETNSA_FD")
+			}
+		})
+	}
+}
+
 // The probe asks the kernel for what the monitor needs, and names the feature
 // it lacks.
 func TestRequesterProbe(t *testing.T) {

@@ -15,6 +15,7 @@ package netns
 
 import (
 	"fmt"
+	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -33,4 +34,14 @@ func Self() (inode, nsfsDev uint64, err error) {
 		return 0, 0, fmt.Errorf("netns: stat %s: %w", selfPath, err)
 	}
 	return st.Ino, st.Dev, nil
+}
+
+// OpenSelf opens the file of the calling process's network namespace, which
+// RTM_GETNSID takes to name it.
+func OpenSelf() (*os.File, error) {
+	f, err := os.Open(selfPath)
+	if err != nil {
+		return nil, fmt.Errorf("netns: %w", err)
+	}
+	return f, nil
 }
