@@ -315,22 +315,29 @@
 //
 // # The exporter's own nsid
 //
-// A namespace can have an nsid for itself: anyone may assign one (ip netns
-// set, Open vSwitch does). Kernels without "net: netlink: dont set nsid on
-// local notifications" (stable, June 2026) then send every event of the
-// listener's own namespace with that nsid, as if from another namespace,
-// and the nsid is in every nsid table; kernels without "netlink: always
-// reset nsid_is_set" may also tag an own event with nsid -1 after a failed
-// delivery to another listener, which the decoder reads as local. The
-// monitor asks the kernel for its namespace's own nsid (RTM_GETNSID with
-// the namespace's file, which takes no RTNL) while it reads the baseline,
-// and again after any batch that brings an unknown nsid and at every
-// rescan, until it has one. From then on, messages of that nsid are self's,
-// and nsid tables leave it out. The namespace that the registry started for
-// the nsid meanwhile was never named, so nothing of it was exported: it is
-// forgotten uncounted, and self's links are dumped again, so that the
-// links made or removed while their events went astray are counted, as in
-// a resync.
+// A namespace can have an nsid for itself: anyone with CAP_NET_ADMIN may
+// assign one (ip netns set on its file). Kernels without "net: netlink:
+// dont set nsid on local notifications" (stable, June 2026) then send every
+// event of the listener's own namespace with that nsid, as if from another
+// namespace, and the nsid is in every nsid table; kernels without "netlink:
+// always reset nsid_is_set" may also tag an own event with nsid -1 after a
+// failed delivery to another listener, which the decoder reads as local.
+// The monitor asks the kernel for its namespace's own nsid (RTM_GETNSID
+// with the namespace's file, which takes no RTNL) while it reads the
+// baseline, after any batch in which the registry started watching an nsid,
+// and at every rescan, until it has one. From then on, messages of that
+// nsid are self's, and nsid tables and lookups leave it out.
+//
+// Whatever the registry held at the nsid is dealt with then. A named
+// namespace there died (the kernel gives out the lowest free nsid) and is
+// counted dead. An unnamed one was started for the nsid from self's tagged
+// events or its announcement, or is a namespace that died before any scan
+// named it: the two cannot be told apart, so it is forgotten uncounted.
+// Either way self's links are dumped again, and the links made or removed
+// while self's events went astray are counted, as in a resync; /events
+// subscribers saw those events under the unnamed namespace. On an older
+// kernel, self's own RTM_NEWNSID and RTM_DELNSID before that moment are
+// lost too; the rescan's nsid table repairs what they would have told.
 //
 // # The life of a link
 //

@@ -64,6 +64,9 @@ type Monitor struct {
 	resolveWanted bool
 	rescanWanted  bool
 	lastProcScan  time.Time
+	// ownNSIDWarned is set once a failure to read the exporter's own nsid
+	// was logged.
+	ownNSIDWarned bool
 	// failed remembers namespaces that could not be watched, so that every
 	// scan does not retry them and log again.
 	failed map[uint64]time.Time
@@ -207,14 +210,15 @@ func (m *Monitor) baseline(ctx context.Context) (complete bool, err error) {
 		return false, ctx.Err()
 	}
 	var own int32
-	if err := m.request(func() (err error) { own, err = ownNSID(m.req); return err }); err != nil {
-		if ctx.Err() != nil {
-			return false, ctx.Err()
-		}
-		m.log.Warn("Cannot read the exporter's own nsid; retrying at the next rescan", "err", err)
+	err = m.request(func() (err error) { own, err = ownNSID(m.req); return err })
+	if ctx.Err() != nil {
+		return false, ctx.Err()
 	}
 	m.mu.Lock()
-	m.reg.ownNSID(own)
+	if err != nil {
+		m.warnOwnNSID(err)
+	}
+	m.reg.ownNSID(own, time.Now())
 	m.mu.Unlock()
 	// Namespaces that already had nsids but that no scan can reach.
 	var (
@@ -246,6 +250,9 @@ func (m *Monitor) baseline(ctx context.Context) (complete bool, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.reg.foreign += uint64(m.req.takeForeign())
+	// The baseline asked for the exporter's own nsid before it listed
+	// the nsids.
+	m.reg.takeNewNSID()
 	return len(m.reg.baselining) == 0, nil
 }
 
@@ -370,8 +377,8 @@ func (m *Monitor) rescan(ctx context.Context) {
 }
 
 // askOwnNSID asks whether the exporter's namespace has an nsid for itself,
-// until it has one: a namespace that appears may be self (see "The
-// exporter's own nsid" in the package documentation). The caller holds
+// until it has one: a namespace that appears at an nsid may be self (see
+// "The exporter's own nsid" in the package documentation). The caller holds
 // m.mu.
 func (m *Monitor) askOwnNSID() {
 	if m.reg.selfNSID == NoNSID {
@@ -379,13 +386,22 @@ func (m *Monitor) askOwnNSID() {
 	}
 }
 
-func (m *Monitor) applyOwnNSID(a ownAnswer) {
+func (m *Monitor) applyOwnNSID(a ownAnswer, now time.Time) {
 	if a.err != nil {
-		m.log.Warn("Cannot read the exporter's own nsid; retrying at the next rescan", "err", a.err)
+		m.warnOwnNSID(a.err)
 		return
 	}
-	if m.reg.ownNSID(a.nsid) {
+	if m.reg.ownNSID(a.nsid, now) {
 		m.reader.requestDump(m.reg.self)
+	}
+}
+
+// warnOwnNSID logs the first failure to read the exporter's own nsid; it is
+// asked again at every rescan.
+func (m *Monitor) warnOwnNSID(err error) {
+	if !m.ownNSIDWarned {
+		m.ownNSIDWarned = true
+		m.log.Warn("Cannot read the exporter's own nsid; retrying at each rescan", "err", err)
 	}
 }
 
@@ -397,7 +413,6 @@ func (m *Monitor) apply(b batch) {
 	removals := m.reg.removals
 	if m.reg.apply(b.msgs, now) {
 		m.resolveWanted = true
-		m.askOwnNSID()
 	}
 	m.reg.settle()
 	if b.malformed > 0 {
@@ -418,7 +433,7 @@ func (m *Monitor) apply(b batch) {
 		m.applyResolution(res, now)
 	}
 	if b.own != nil {
-		m.applyOwnNSID(*b.own)
+		m.applyOwnNSID(*b.own, now)
 	}
 	if b.nsids != nil {
 		m.applyNSIDList(b.nsids, now, b.drained)
@@ -428,6 +443,9 @@ func (m *Monitor) apply(b batch) {
 	}
 	for _, d := range b.dumps {
 		m.applyDump(d, now)
+	}
+	if m.reg.takeNewNSID() {
+		m.askOwnNSID()
 	}
 	if m.reg.removals != removals {
 		// The kernel reuses a dead namespace's inode at once: a new

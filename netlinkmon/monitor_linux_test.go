@@ -265,3 +265,34 @@ func TestReaderLookupOfTheTableStands(t *testing.T) {
 		}
 	}
 }
+
+// The monitor asks for the exporter's own nsid when a namespace appears at
+// an nsid, until it knows it; once it does, the host's links are read again
+// and the host's tagged events are its own.
+func TestMonitorAsksOwnNSID(t *testing.T) {
+	m := newTestMonitor(t)
+	// An older kernel tags the host's events with its own nsid, 5.
+	m.apply(batch{msgs: []message{newLinkMsg(false, 5, lk(7, "veth", 0))}})
+	q := m.reader.takeRequests()
+	if !q.own {
+		t.Fatalf("a link event of an unknown nsid did not ask for the own nsid")
+	}
+	// The answer arrives in a batch of its own, with nothing else.
+	m.apply(batch{own: &ownAnswer{nsid: 5}})
+	q = m.reader.takeRequests()
+	if _, ok := q.dumps[m.reg.self]; !ok || len(q.dumps) != 1 {
+		t.Errorf("dumps asked %v, want the host's alone", q.dumps)
+	}
+	if _, ok := m.reg.byNSID[5]; ok {
+		t.Errorf("nsid 5 is watched as another namespace")
+	}
+	// Known now: a new namespace no longer asks; the host's tagged event
+	// is the host's.
+	m.apply(batch{msgs: []message{newNSIDMsg(true, 0, 6), newLinkMsg(false, 5, lk(8, "veth", 0))}})
+	if q := m.reader.takeRequests(); q.own {
+		t.Errorf("asked for the own nsid again once known")
+	}
+	if got := m.reg.self.links[8]; got == nil {
+		t.Errorf("the host's tagged link 8 is not the host's")
+	}
+}

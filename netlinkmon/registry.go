@@ -47,6 +47,8 @@ type registry struct {
 	// selfNSID is the nsid that self has for itself, or NoNSID; see "The
 	// exporter's own nsid" in the package documentation.
 	selfNSID int32
+	// newNSID is set when a namespace is added; see takeNewNSID.
+	newNSID bool
 	// byNSID holds the living namespaces other than self, named or not.
 	byNSID map[int32]*namespace
 	// byInode holds the living named namespaces, and those waiting for a
@@ -322,6 +324,7 @@ func (r *registry) add(nsid int32, now time.Time) *namespace {
 		r.seedAfter(ns, now)
 	}
 	r.byNSID[nsid] = ns
+	r.newNSID = true
 	return ns
 }
 

@@ -183,6 +183,10 @@ func (r *registry) nsidTable(ids []int32, drained time.Time) map[int32]*namespac
 // RTM_NEWNSID that it read. It reports whether a namespace appeared that only
 // a scan can name.
 func (r *registry) confirmed(nsid int32, held *namespace, exists bool, now time.Time) (unnamed bool) {
+	if nsid == r.selfNSID {
+		// Asked before the registry knew the nsid as self's own.
+		return false
+	}
 	ns, ok := r.byNSID[nsid]
 	switch {
 	case exists && !ok && held == nil:
@@ -207,28 +211,41 @@ func (r *registry) others(ids []int32) []int32 {
 // ownNSID records the nsid that the exporter's namespace has for itself, as
 // RTM_GETNSID with a file of that namespace answered, or NoNSID. Older
 // kernels send the namespace's own events with it, and every nsid list holds
-// it: a namespace that the registry started for it is self. That one is
-// forgotten uncounted (it was never named, so nothing of it was exported),
-// and ownNSID reports that self's links must be read again: the events filed
-// there belong to self. See "The exporter's own nsid" in the package
+// it. A namespace that the registry holds at the nsid is either one that
+// died while its RTM_DELNSID is on its way or was lost (the kernel gives out
+// the lowest free nsid), or one started for the nsid itself, from self's
+// events or from its announcement: a named one is counted dead; an unnamed
+// one cannot be told apart from self's and is forgotten uncounted. ownNSID
+// reports that self's links must be read again, since events of self may
+// have been filed elsewhere. See "The exporter's own nsid" in the package
 // documentation.
-func (r *registry) ownNSID(nsid int32) (reread bool) {
+func (r *registry) ownNSID(nsid int32, now time.Time) (reread bool) {
 	if nsid < 0 || nsid == r.selfNSID {
 		return false
 	}
 	r.log.Debug("The exporter's namespace has an nsid for itself", "nsid", nsid)
 	r.selfNSID = nsid
 	ns, ok := r.byNSID[nsid]
-	if !ok {
+	switch {
+	case !ok:
 		return false
-	}
-	delete(r.byNSID, nsid)
-	delete(r.unsettled, ns)
-	delete(r.waiting, ns)
-	delete(r.seeding, ns)
-	delete(r.baselining, ns)
-	if r.byInode[ns.inode] == ns {
-		delete(r.byInode, ns.inode)
+	case ns.named || ns.want != nil:
+		r.kill(ns, now, "its nsid is the exporter's namespace's own")
+		r.expectDel(nsid, now, false)
+	default:
+		delete(r.byNSID, nsid)
+		delete(r.unsettled, ns)
+		delete(r.seeding, ns)
+		delete(r.baselining, ns)
 	}
 	return true
+}
+
+// takeNewNSID reports whether the registry started watching an nsid since
+// the last call: the exporter's namespace may have been given an nsid for
+// itself.
+func (r *registry) takeNewNSID() bool {
+	n := r.newNSID
+	r.newNSID = false
+	return n
 }

@@ -63,7 +63,7 @@ func TestRegistryOwnNSID(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newTestRegistry()
 			applyAt(r, 0, tt.before)
-			if reread := r.ownNSID(own); reread != tt.reread {
+			if reread := r.ownNSID(own, at(1)); reread != tt.reread {
 				t.Errorf("ownNSID(%d) = %v, want %v", own, reread, tt.reread)
 			}
 			if _, ok := r.byNSID[own]; ok {
@@ -100,5 +100,46 @@ func TestRegistryOwnNSID(t *testing.T) {
 				t.Errorf("resync: missing %v, unnamed %v; want neither", missing, unnamed)
 			}
 		})
+	}
+}
+
+// The kernel gives out the lowest free nsid: the one the exporter's namespace
+// gets for itself is often that of a namespace whose death is still to be
+// announced. That one is counted dead, not forgotten.
+func TestRegistryOwnNSIDOfADeadNamespace(t *testing.T) {
+	r := newTestRegistry()
+	applyAt(r, 0, []message{newNSIDMsg(true, 0, 3), newLinkMsg(false, 3, lk(2, "veth", 0))})
+	foo := r.byNSID[3]
+	r.identify(3, 100, "foo", SourceDir, t0)
+	if !r.ownNSID(3, at(1)) {
+		t.Errorf("ownNSID did not ask to reread the host's links")
+	}
+	if foo.alive {
+		t.Fatalf("foo is alive at the exporter's own nsid")
+	}
+	// foo's late RTM_DELNSID kills nothing else.
+	applyAt(r, 2, []message{delNSIDMsg(true, 0, 3)})
+	s := r.counters(at(2))
+	if diff := cmp.Diff([]KindCounters{{Kind: "veth", Creations: 1, Deletions: 1}}, mustNS(t, s, "foo").Kinds, noKindCreated); diff != "" {
+		t.Errorf("foo's counters (-want +got):\n%s", diff)
+	}
+	if !mustNS(t, s, "host").Alive {
+		t.Errorf("the host is dead")
+	}
+}
+
+// A lookup of the nsid asked before the registry knew it as the exporter's
+// own starts no namespace there.
+func TestRegistryOwnNSIDConfirmed(t *testing.T) {
+	r := newTestRegistry()
+	r.ownNSID(5, t0)
+	if unnamed := r.confirmed(5, nil, true, at(1)); unnamed {
+		t.Errorf("confirmed asked for a scan")
+	}
+	if _, ok := r.byNSID[5]; ok {
+		t.Errorf("nsid 5 is watched as another namespace")
+	}
+	if diff := cmp.Diff(repairs(0, 0, 0), r.counters(at(1)).Repairs); diff != "" {
+		t.Errorf("repairs (-want +got):\n%s", diff)
 	}
 }
