@@ -140,9 +140,9 @@ func (w nsWriter) refs(nss []netlinkmon.Namespace) []nsRef {
 	return refs
 }
 
-// labels returns the label pairs of a series of r: sorted, which are
-// sorted by name and hold r's netns pair, with the pod's among them if the
-// writer adds them. namespace sorts right before netns, and pod after
+// labels returns the label pairs of a series of r: sorted, which are in
+// name order and hold r's netns pair, and the pod's namespace and name if
+// the writer adds them. namespace sorts right before netns, and pod after
 // every other per-namespace label but source.
 func (w nsWriter) labels(r *nsRef, sorted ...*dto.LabelPair) []*dto.LabelPair {
 	if !w.pods {

@@ -414,7 +414,13 @@ func gatherChecked(t *testing.T, g prometheus.Gatherer) []*dto.MetricFamily {
 // without pod labels.
 var descsByName = func() map[string][]*desc {
 	m := make(map[string][]*desc)
-	for _, d := range append(append(plainNSDescs.all(), podNSDescs.all()...),
+	ns := func(d nsDescs) []*desc {
+		return []*desc{
+			d.linkCreations, d.linkDeletions, d.linkMoves, d.linkFlagChanges, d.linkCarrierChanges,
+			d.links, d.netnsInfo, d.netnsLastEvent,
+		}
+	}
+	for _, d := range append(append(ns(plainNSDescs), ns(podNSDescs)...),
 		netnsPodInfoDesc, netnsWatchedDesc, netnsRecentLastEventDesc, netnsRecentLinkChangesDesc,
 		netnsDiscoveriesDesc, netnsRemovalsDesc, overrunsDesc, resyncsDesc, messagesDesc,
 		dumpInterruptionsDesc, registryRepairsDesc, eventSubscribersDesc, eventsDroppedDesc,

@@ -109,13 +109,6 @@ var (
 	podNSDescs   = newNSDescs(true)
 )
 
-func (d nsDescs) all() []*desc {
-	return []*desc{
-		d.linkCreations, d.linkDeletions, d.linkMoves, d.linkFlagChanges, d.linkCarrierChanges,
-		d.links, d.netnsInfo, d.netnsLastEvent,
-	}
-}
-
 // newCounter and newGauge describe a family of this package. The label
 // names are given in any order and kept sorted, as series have them.
 func newCounter(subsystem, name, help string, labels ...string) *desc {
