@@ -46,8 +46,13 @@ type source interface {
 // exporter's own go_*, process_* and promhttp_* metrics are registered
 // unless --web.disable-exporter-metrics.
 func newHandler(cfg config, src source, podStats collector.PodSource, logger *slog.Logger) (http.Handler, error) {
+	// The netlink families are built straight from a snapshot, beside a
+	// registry of the few others: the registry would check, hash and sort
+	// each of the thousands of series again, most of a scrape at 1,000
+	// namespaces.
 	reg := prometheus.NewRegistry()
-	if err := register(reg, collector.New(src, cfg.collector), versioncollector.NewCollector(exporterName)); err != nil {
+	gatherers := []prometheus.Gatherer{reg, collector.New(src, cfg.collector)}
+	if err := register(reg, versioncollector.NewCollector(exporterName)); err != nil {
 		return nil, err
 	}
 	if podStats != nil {
@@ -58,13 +63,11 @@ func newHandler(cfg config, src source, podStats collector.PodSource, logger *sl
 	if cfg.monitor.LinkDetail {
 		opts := cfg.interfaces
 		opts.Logger = logger
-		c, err := collector.NewInterfaces(src, opts)
+		g, err := collector.NewInterfaces(src, opts)
 		if err != nil {
 			return nil, fmt.Errorf("per-link series: %w", err)
 		}
-		if err := register(reg, c); err != nil {
-			return nil, err
-		}
+		gatherers = append(gatherers, g)
 	}
 
 	opts := promhttp.HandlerOpts{
@@ -72,9 +75,6 @@ func newHandler(cfg config, src source, podStats collector.PodSource, logger *sl
 		ErrorHandling:       promhttp.ContinueOnError,
 		MaxRequestsInFlight: cfg.maxRequests,
 	}
-	// One registry, not prometheus.Gatherers over two: Gatherers checks and
-	// sorts every series a second time, a sixth of a scrape at 1,000
-	// namespaces.
 	if !cfg.disableExporterMetrics {
 		err := register(reg,
 			collectors.NewGoCollector(),
@@ -86,7 +86,7 @@ func newHandler(cfg config, src source, podStats collector.PodSource, logger *sl
 	}
 	// Inside the instrumentation: promhttp_metric_handler_requests_total
 	// counts the scrapes refused before the baseline under code 503.
-	metrics := whenReady(src.Ready, promhttp.HandlerFor(reg, opts))
+	metrics := whenReady(src.Ready, promhttp.HandlerFor(collector.Merge(gatherers...), opts))
 	if !cfg.disableExporterMetrics {
 		metrics = promhttp.InstrumentMetricHandler(reg, metrics)
 	}

@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
@@ -145,7 +144,7 @@ func TestCollectAggregate(t *testing.T) {
 	// fullOtherText begins with the watched namespaces of fullSnapshot.
 	others := fullOtherText[strings.Index(fullOtherText, "# HELP netlink_dump_interruptions_total"):]
 	full := clusterNamespaceText + clusterRecentText + clusterWatchedText + others
-	expectCollected(t, New(fakeSource(clusterSnapshot(t)), Options{Aggregate: true, Recent: 2}), full)
+	expectGathered(t, New(fakeSource(clusterSnapshot(t)), Options{Aggregate: true, Recent: 2}), full)
 
 	// Recent bounds the view: the namespace whose links changed last.
 	latest := `
@@ -154,13 +153,14 @@ func TestCollectAggregate(t *testing.T) {
 netlink_netns_recent_link_changes{namespace="shop",netns="cni-5678",pod="web-1"} 1
 `
 	c := New(fakeSource(clusterSnapshot(t)), Options{Aggregate: true, Recent: 1})
-	if err := testutil.CollectAndCompare(c, strings.NewReader(latest), "netlink_netns_recent_link_changes"); err != nil {
+	if err := testutil.GatherAndCompare(c, strings.NewReader(latest), "netlink_netns_recent_link_changes"); err != nil {
 		t.Error(err)
 	}
 	// Without aggregation there is no such view: every namespace has
 	// its own series.
-	if n := testutil.CollectAndCount(New(fakeSource(clusterSnapshot(t)), Options{Recent: 2}), "netlink_netns_recent_link_changes"); n != 0 {
-		t.Errorf("%d recent series without aggregation, want none", n)
+	n, err := testutil.GatherAndCount(New(fakeSource(clusterSnapshot(t)), Options{Recent: 2}), "netlink_netns_recent_link_changes")
+	if err != nil || n != 0 {
+		t.Errorf("%d recent series without aggregation (%v), want none", n, err)
 	}
 }
 
@@ -192,7 +192,7 @@ func TestCollectAggregateExpiry(t *testing.T) {
 	}
 	for _, snap := range []netlinkmon.Snapshot{before, after} {
 		c := New(fakeSource(snap), Options{Aggregate: true, Recent: 2})
-		if err := testutil.CollectAndCompare(c, strings.NewReader(want.String()), families...); err != nil {
+		if err := testutil.GatherAndCompare(c, strings.NewReader(want.String()), families...); err != nil {
 			t.Error(err)
 		}
 	}
@@ -200,9 +200,7 @@ func TestCollectAggregateExpiry(t *testing.T) {
 	// The created timestamps: the earliest of the aggregate's namespaces',
 	// the expired ones' included.
 	for _, snap := range []netlinkmon.Snapshot{before, after} {
-		reg := prometheus.NewPedanticRegistry()
-		reg.MustRegister(New(fakeSource(snap), Options{Aggregate: true}))
-		for _, m := range scrapeProto(t, reg)["netlink_link_creations_total"].GetMetric() {
+		for _, m := range scrapeProto(t, New(fakeSource(snap), Options{Aggregate: true}))["netlink_link_creations_total"].GetMetric() {
 			want := map[[2]string]time.Time{
 				{"aggregate-dir", "veth"}:   started.Add(time.Minute),
 				{"aggregate-dir", "device"}: started.Add(90 * time.Minute),

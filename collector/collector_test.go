@@ -14,12 +14,17 @@
 package collector
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
 )
@@ -329,6 +334,8 @@ netlink_resyncs_total{reason="overrun"} 0
 `
 
 func TestCollect(t *testing.T) {
+	reversed := fullSnapshot(t)
+	slices.Reverse(reversed.Namespaces)
 	tests := []struct {
 		name string
 		snap netlinkmon.Snapshot
@@ -336,61 +343,145 @@ func TestCollect(t *testing.T) {
 		want string
 	}{
 		{name: "full", snap: fullSnapshot(t), want: fullText},
+		// The order of the output is the builder's, not the source's.
+		{name: "unsorted source", snap: reversed, want: fullText},
 		{name: "pod labels", snap: fullSnapshot(t), opts: Options{PodLabels: true}, want: podLabelsText},
 		{name: "empty", snap: netlinkmon.Snapshot{}, want: emptyText},
 		{name: "empty with pod labels", snap: netlinkmon.Snapshot{}, opts: Options{PodLabels: true}, want: emptyText},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := New(fakeSource(tt.snap), tt.opts)
-			expectCollected(t, c, tt.want)
+			expectGathered(t, New(fakeSource(tt.snap), tt.opts), tt.want)
 		})
 	}
 }
 
-// expectCollected checks that c collects exactly want, in the text format,
-// that its metrics pass the linter, and that a pedantic registry takes
-// them.
-func expectCollected(t *testing.T, c prometheus.Collector, want string) {
+// expectGathered checks that g gathers exactly want, in the text format,
+// with none of the errors or lint problems that client_golang finds, and
+// already as prometheus.Gatherers would make it: with its checks made and
+// its series sorted. The exporter serves g without either.
+func expectGathered(t *testing.T, g prometheus.Gatherer, want string) {
 	t.Helper()
-	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
+	got := gatherChecked(t, g)
+	if err := testutil.GatherAndCompare(g, strings.NewReader(want)); err != nil {
 		t.Error(err)
 	}
-	problems, err := testutil.CollectAndLint(c)
+	problems, err := testutil.GatherAndLint(g)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range problems {
 		t.Errorf("lint: %s: %s", p.Metric, p.Text)
 	}
-	reg := prometheus.NewPedanticRegistry()
-	if err := reg.Register(c); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := reg.Gather(); err != nil {
-		t.Errorf("pedantic gather: %v", err)
+	for _, mf := range got {
+		descs, ok := descsByName[mf.GetName()]
+		if !ok {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var names []string
+			for _, lp := range m.GetLabel() {
+				names = append(names, lp.GetName())
+			}
+			if !slices.ContainsFunc(descs, func(d *desc) bool { return slices.Equal(names, d.labels) }) {
+				t.Errorf("%s: a series with labels %v; want those of its descriptor", mf.GetName(), names)
+			}
+		}
 	}
 }
 
+// gatherChecked returns what g gathers, failing t on an error, or if
+// prometheus.Gatherers, which checks every series and sorts families and
+// series, makes anything else of it.
+func gatherChecked(t *testing.T, g prometheus.Gatherer) []*dto.MetricFamily {
+	t.Helper()
+	got, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked, err := prometheus.Gatherers{g}.Gather()
+	if err != nil {
+		t.Fatalf("client_golang's checks: %v", err)
+	}
+	if diff := cmp.Diff(checked, got, protocmp.Transform()); diff != "" {
+		t.Errorf("gathered out of order (-sorted +got):\n%s", diff)
+	}
+	return got
+}
+
+// descsByName holds the descriptors of this package's families, for the
+// label names of their series: two for a per-namespace family, with and
+// without pod labels.
+var descsByName = func() map[string][]*desc {
+	m := make(map[string][]*desc)
+	ns := func(d nsDescs) []*desc {
+		return []*desc{
+			d.linkCreations, d.linkDeletions, d.linkMoves, d.linkFlagChanges, d.linkCarrierChanges,
+			d.links, d.netnsInfo, d.netnsLastEvent,
+		}
+	}
+	for _, d := range append(append(ns(plainNSDescs), ns(podNSDescs)...),
+		netnsPodInfoDesc, netnsWatchedDesc, netnsRecentLastEventDesc, netnsRecentLinkChangesDesc,
+		netnsDiscoveriesDesc, netnsRemovalsDesc, overrunsDesc, resyncsDesc, messagesDesc,
+		dumpInterruptionsDesc, registryRepairsDesc, eventSubscribersDesc, eventsDroppedDesc,
+		interfaceInfoDesc, interfaceUpDesc, interfaceCarrierDesc, interfaceCarrierChangesDesc,
+		interfaceDeletedDesc, interfaceSeriesLimitDesc, interfaceSeriesDroppedDesc) {
+		m[d.name] = append(m[d.name], d)
+	}
+	return m
+}()
+
 // A label value that is not valid UTF-8 (a bind-mount file name can be any
-// bytes) fails its series, not the collector.
+// bytes) fails the series that have it, with an error that names them, and
+// not the others.
 func TestCollectInvalidLabel(t *testing.T) {
-	snap := netlinkmon.Snapshot{Namespaces: []netlinkmon.Namespace{{
-		Name: "bad\xff", Alive: true, Source: netlinkmon.SourceDir,
-		Kinds: []netlinkmon.KindCounters{{Kind: "veth", Creations: 1}},
-	}}}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(New(fakeSource(snap), Options{}))
-	mfs, err := reg.Gather()
-	if err == nil {
-		t.Fatal("Gather succeeded; want an error for the invalid label value")
+	snap := netlinkmon.Snapshot{Namespaces: []netlinkmon.Namespace{
+		{
+			Name: "bad\xff", Alive: true, Source: netlinkmon.SourceDir,
+			Kinds: []netlinkmon.KindCounters{{Kind: "veth", Creations: 1}},
+		},
+		{
+			Name: "good", Alive: true, Source: netlinkmon.SourceDir,
+			Kinds: []netlinkmon.KindCounters{{Kind: "veth", Creations: 2}},
+		},
+	}}
+	mfs, err := New(fakeSource(snap), Options{}).Gather()
+	const want = `collector: netlink_link_creations_total{kind="veth",netns="bad\xff"}: label netns: value not valid UTF-8`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Gather: %v; want an error with %q", err, want)
 	}
-	// The namespace-free series are still gathered.
-	var names []string
+	var text strings.Builder
 	for _, mf := range mfs {
-		names = append(names, mf.GetName())
+		if _, err := expfmt.MetricFamilyToText(&text, mf); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if !strings.Contains(strings.Join(names, " "), "netlink_overruns_total") {
-		t.Errorf("gathered %v; want netlink_overruns_total among them", names)
+	if strings.Contains(text.String(), "bad") {
+		t.Errorf("gathered series of the invalid namespace:\n%s", text.String())
+	}
+	for _, s := range []string{`netlink_link_creations_total{kind="veth",netns="good"} 2`, "netlink_overruns_total 0"} {
+		if !strings.Contains(text.String(), s) {
+			t.Errorf("gathered no %s", s)
+		}
+	}
+}
+
+// Two series with the same labels (two namespaces of one name, which the
+// monitor never makes) are one series and an error, as in client_golang's
+// registry.
+func TestCollectDuplicate(t *testing.T) {
+	ns := netlinkmon.Namespace{
+		Name: "twice", Alive: true, Source: netlinkmon.SourceDir,
+		Kinds: []netlinkmon.KindCounters{{Kind: "veth", Creations: 1}},
+	}
+	mfs, err := New(fakeSource(netlinkmon.Snapshot{Namespaces: []netlinkmon.Namespace{ns, ns}}), Options{}).Gather()
+	const want = `collector: netlink_link_creations_total{kind="veth",netns="twice"}: duplicate series`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Gather: %v; want an error with %q", err, want)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "netlink_link_creations_total" && len(mf.GetMetric()) != 1 {
+			t.Errorf("%d creation series, want 1", len(mf.GetMetric()))
+		}
 	}
 }

@@ -36,14 +36,14 @@ const protoFirst = "application/vnd.google.protobuf;proto=io.prometheus.client.M
 	"application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5," +
 	"text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2"
 
-// scrapeProto serves reg through promhttp as the exporter does and decodes
+// scrapeProto serves g through promhttp as the exporter does and decodes
 // the protobuf answer to protoFirst.
-func scrapeProto(t *testing.T, reg *prometheus.Registry) map[string]*dto.MetricFamily {
+func scrapeProto(t *testing.T, g prometheus.Gatherer) map[string]*dto.MetricFamily {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 	req.Header.Set("Accept", protoFirst)
 	rec := httptest.NewRecorder()
-	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(rec, req)
+	promhttp.HandlerFor(g, promhttp.HandlerOpts{}).ServeHTTP(rec, req)
 	resp := rec.Result()
 	format := expfmt.ResponseFormat(resp.Header)
 	if resp.StatusCode != http.StatusOK || format.FormatType() != expfmt.TypeProtoDelim {
@@ -88,8 +88,7 @@ func TestCollectCreated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(New(fakeSource(snap), Options{}), ifaces)
+	g := Merge(New(fakeSource(snap), Options{}), ifaces)
 
 	// want holds the created time of each series by namespace and kind
 	// (netlink_link_*), namespace and link (netlink_interface_*), or ""
@@ -108,7 +107,7 @@ func TestCollectCreated(t *testing.T) {
 	}
 
 	counters, withCreated := 0, 0
-	for name, mf := range scrapeProto(t, reg) {
+	for name, mf := range scrapeProto(t, g) {
 		for _, m := range mf.GetMetric() {
 			ct := m.GetCounter().GetCreatedTimestamp()
 			if mf.GetType() != dto.MetricType_COUNTER {

@@ -33,24 +33,24 @@ import (
 // Per-link series. They exist only when the monitor keeps per-link detail
 // (netlinkmon.Options.LinkDetail) and this collector is registered.
 var (
-	interfaceInfoDesc = newDesc("interface", "info",
+	interfaceInfoDesc = newGauge("interface", "info",
 		"Information about a link, always 1. master is the name of the link's master (a bridge, say), or empty. A deleted link keeps its final values for the retention.",
 		"netns", "interface", "ifindex", "kind", "master", "operstate")
-	interfaceUpDesc = newDesc("interface", "up",
+	interfaceUpDesc = newGauge("interface", "up",
 		"Whether the link is administratively up (IFF_UP).",
 		"netns", "interface", "ifindex")
-	interfaceCarrierDesc = newDesc("interface", "carrier",
+	interfaceCarrierDesc = newGauge("interface", "carrier",
 		"Whether the link has carrier (IFF_LOWER_UP).",
 		"netns", "interface", "ifindex")
-	interfaceCarrierChangesDesc = newDesc("interface", "carrier_changes_total",
+	interfaceCarrierChangesDesc = newCounter("interface", "carrier_changes_total",
 		"Carrier transitions of the link since the exporter first saw it in the namespace, from the kernel's per-link counters.",
 		"netns", "interface", "ifindex", "direction")
-	interfaceDeletedDesc = newDesc("interface", "deleted_timestamp_seconds",
+	interfaceDeletedDesc = newGauge("interface", "deleted_timestamp_seconds",
 		"Unix time at which the link was deleted, moved out, or destroyed with its namespace. Only links kept for the retention have it.",
 		"netns", "interface", "ifindex")
-	interfaceSeriesLimitDesc = newDesc("interface", "series_limit",
+	interfaceSeriesLimitDesc = newGauge("interface", "series_limit",
 		"Most per-link series (netlink_interface_*, these two aside) that a scrape returns.")
-	interfaceSeriesDroppedDesc = newDesc("interface", "series_dropped",
+	interfaceSeriesDroppedDesc = newGauge("interface", "series_dropped",
 		"Per-link series that the limit left out of this scrape.")
 )
 
@@ -89,11 +89,9 @@ type interfaces struct {
 	capped atomic.Bool
 }
 
-var _ prometheus.Collector = (*interfaces)(nil)
-
-// NewInterfaces returns a collector of per-link series, which takes one
-// snapshot of src per scrape.
-func NewInterfaces(src InterfaceSource, opts InterfaceOptions) (prometheus.Collector, error) {
+// NewInterfaces returns a gatherer of per-link series, which takes one
+// snapshot of src per Gather. Like New's, serve it with Merge.
+func NewInterfaces(src InterfaceSource, opts InterfaceOptions) (prometheus.Gatherer, error) {
 	if opts.MaxSeries <= 0 {
 		return nil, errors.New("collector: the per-link series limit must be positive")
 	}
@@ -104,35 +102,23 @@ func NewInterfaces(src InterfaceSource, opts InterfaceOptions) (prometheus.Colle
 	return c, nil
 }
 
-// Describe implements prometheus.Collector.
-func (c *interfaces) Describe(ch chan<- *prometheus.Desc) {
-	ch <- interfaceInfoDesc
-	ch <- interfaceUpDesc
-	ch <- interfaceCarrierDesc
-	ch <- interfaceCarrierChangesDesc
-	ch <- interfaceDeletedDesc
-	ch <- interfaceSeriesLimitDesc
-	ch <- interfaceSeriesDroppedDesc
-}
-
-// Collect implements prometheus.Collector.
-func (c *interfaces) Collect(ch chan<- prometheus.Metric) {
+// Gather implements prometheus.Gatherer.
+func (c *interfaces) Gather() ([]*dto.MetricFamily, error) {
 	s := c.src.InterfaceSnapshot()
-	p := make(pairs)
-	refs, series, dropped := c.selected(s.Namespaces, p)
+	b := newBuilder()
+	refs, series, dropped := c.selected(s.Namespaces, b)
 
-	// The registry sorts each family by label values in the order of the
-	// label names (ifindex, interface, netns for most): emitted in that
-	// order, its sort is about linear. Any order is still correct.
+	// Each family is sorted by label values in the order of the label
+	// names (ifindex, interface, netns for most): emitted in that order,
+	// the builder's sort is a linear check.
 	slices.SortFunc(refs, func(a, b ifaceRef) int {
 		return cmp.Or(strings.Compare(a.ifindex.GetValue(), b.ifindex.GetValue()),
 			strings.Compare(a.name.GetValue(), b.name.GetValue()),
 			strings.Compare(a.netns.GetValue(), b.netns.GetValue()))
 	})
-	e := emitter{ch: ch}
-	emitInterfaces(e, refs, p)
-	e.gaugePairs(interfaceSeriesLimitDesc, float64(c.opts.MaxSeries), nil)
-	e.gaugePairs(interfaceSeriesDroppedDesc, float64(dropped), nil)
+	addInterfaces(b, refs)
+	b.family(interfaceSeriesLimitDesc, 1).gauge(float64(c.opts.MaxSeries), nil)
+	b.family(interfaceSeriesDroppedDesc, 1).gauge(float64(dropped), nil)
 
 	if hit := dropped > 0; c.capped.Swap(hit) != hit {
 		if hit {
@@ -142,6 +128,7 @@ func (c *interfaces) Collect(ch chan<- prometheus.Metric) {
 			c.log.Info("Per-link series back under their limit", "limit", c.opts.MaxSeries, "series", series)
 		}
 	}
+	return b.gather()
 }
 
 // An ifaceRef is a link whose series a scrape returns, with the label
@@ -153,7 +140,7 @@ type ifaceRef struct {
 
 // selected returns the links that pass the filters and fit the limit, with
 // the number of their series and of those left out.
-func (c *interfaces) selected(nss []netlinkmon.NamespaceInterfaces, p pairs) (refs []ifaceRef, series, dropped int) {
+func (c *interfaces) selected(nss []netlinkmon.NamespaceInterfaces, b *builder) (refs []ifaceRef, series, dropped int) {
 	// The snapshot's order already is the limit's; this only guards it.
 	if !slices.IsSortedFunc(nss, byName) {
 		nss = slices.SortedFunc(slices.Values(nss), byName)
@@ -167,7 +154,7 @@ func (c *interfaces) selected(nss []netlinkmon.NamespaceInterfaces, p pairs) (re
 		if !slices.IsSortedFunc(ifs, byIndex) {
 			ifs = slices.SortedFunc(slices.Values(ifs), byIndex)
 		}
-		netns := p.get("netns", ns.Name)
+		netns := b.pair("netns", ns.Name)
 		for j := range ifs {
 			iface := &ifs[j]
 			name := strings.ToValidUTF8(iface.Name, "\uFFFD")
@@ -187,55 +174,44 @@ func (c *interfaces) selected(nss []netlinkmon.NamespaceInterfaces, p pairs) (re
 			// pairs save allocations.
 			refs = append(refs, ifaceRef{
 				Interface: iface, netns: netns,
-				ifindex: p.get("ifindex", strconv.FormatInt(int64(iface.Index), 10)),
-				name:    p.get("interface", name),
+				ifindex: b.sharedPair("ifindex", strconv.FormatInt(int64(iface.Index), 10)),
+				name:    b.sharedPair("interface", name),
 			})
 		}
 	}
 	return refs, series, dropped
 }
 
-// emitInterfaces emits the series of refs family by family, with labels in
-// name order as sample wants them.
-func emitInterfaces(e emitter, refs []ifaceRef, p pairs) {
-	// The label slices of a link's series: info (6 pairs), the others (3),
-	// carrier changes (4 each), cut from one array.
-	const perRef = 6 + 3 + 4 + 4
-	all := make([]*dto.LabelPair, perRef*len(refs))
-	down, up := p.get("direction", "down"), p.get("direction", "up")
-	type set struct{ info, base, down, up []*dto.LabelPair }
-	sets := make([]set, len(refs))
-	for k, r := range refs {
-		l := all[k*perRef : (k+1)*perRef : (k+1)*perRef]
-		copy(l, []*dto.LabelPair{
-			r.ifindex, r.name, p.get("kind", r.Kind), p.get("master", strings.ToValidUTF8(r.Master, "\uFFFD")), r.netns, p.get("operstate", r.OperState),
-			r.ifindex, r.name, r.netns,
-			down, r.ifindex, r.name, r.netns,
-			up, r.ifindex, r.name, r.netns,
-		})
-		sets[k] = set{info: l[0:6:6], base: l[6:9:9], down: l[9:13:13], up: l[13:17:17]}
+// addInterfaces adds the series of refs family by family, with labels in
+// name order.
+func addInterfaces(b *builder, refs []ifaceRef) {
+	info := b.family(interfaceInfoDesc, len(refs))
+	up := b.family(interfaceUpDesc, len(refs))
+	carrier := b.family(interfaceCarrierDesc, len(refs))
+	changes := b.family(interfaceCarrierChangesDesc, 2*len(refs))
+	deleted := b.family(interfaceDeletedDesc, 0)
+	down, upward := b.sharedPair("direction", "down"), b.sharedPair("direction", "up")
+	// The direction label sorts first: every "down" series of carrier
+	// changes comes before any "up" one, which the second loop adds.
+	type shared struct {
+		base    []*dto.LabelPair
+		created *timestamppb.Timestamp
 	}
-	for k := range refs {
-		e.gaugePairs(interfaceInfoDesc, 1, sets[k].info)
-	}
+	sh := make([]shared, len(refs))
 	for k, r := range refs {
-		e.gaugePairs(interfaceUpDesc, boolValue(r.Up), sets[k].base)
-	}
-	for k, r := range refs {
-		e.gaugePairs(interfaceCarrierDesc, boolValue(r.Carrier), sets[k].base)
-	}
-	created := make([]*timestamppb.Timestamp, len(refs))
-	for k, r := range refs {
-		created[k] = createdAt(r.Created)
-		e.counterPairs(interfaceCarrierChangesDesc, r.CarrierDown, created[k], sets[k].down)
-	}
-	for k, r := range refs {
-		e.counterPairs(interfaceCarrierChangesDesc, r.CarrierUp, created[k], sets[k].up)
-	}
-	for k, r := range refs {
+		info.gauge(1, b.join([]*dto.LabelPair{r.ifindex, r.name, b.sharedPair("kind", r.Kind),
+			b.sharedPair("master", strings.ToValidUTF8(r.Master, "\uFFFD")), r.netns, b.sharedPair("operstate", r.OperState)}))
+		base := b.join([]*dto.LabelPair{r.ifindex, r.name, r.netns})
+		up.gauge(boolValue(r.Up), base)
+		carrier.gauge(boolValue(r.Carrier), base)
+		sh[k] = shared{base, b.timestamp(r.Created)}
+		changes.counter(r.CarrierDown, sh[k].created, b.join([]*dto.LabelPair{down}, base))
 		if !r.Deleted.IsZero() {
-			e.gaugePairs(interfaceDeletedDesc, unixSeconds(r.Deleted), sets[k].base)
+			deleted.gauge(unixSeconds(r.Deleted), base)
 		}
+	}
+	for k, r := range refs {
+		changes.counter(r.CarrierUp, sh[k].created, b.join([]*dto.LabelPair{upward}, sh[k].base))
 	}
 }
 

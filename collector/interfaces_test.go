@@ -234,7 +234,7 @@ netlink_interface_series_limit 1
 			if err != nil {
 				t.Fatal(err)
 			}
-			expectCollected(t, c, withHeaders(tt.want))
+			expectGathered(t, c, withHeaders(tt.want))
 		})
 	}
 }
@@ -258,22 +258,18 @@ func TestInterfacesCapOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 		var wantText bytes.Buffer
-		if err := collectText(want, &wantText); err != nil {
+		if err := gatherText(want, &wantText); err != nil {
 			t.Fatal(err)
 		}
-		if err := testutil.CollectAndCompare(got, &wantText); err != nil {
+		if err := testutil.GatherAndCompare(got, &wantText); err != nil {
 			t.Errorf("limit %d: %v", max, err)
 		}
 	}
 }
 
-// collectText writes what c collects in the text format.
-func collectText(c prometheus.Collector, w *bytes.Buffer) error {
-	reg := prometheus.NewPedanticRegistry()
-	if err := reg.Register(c); err != nil {
-		return err
-	}
-	mfs, err := reg.Gather()
+// gatherText writes what g gathers in the text format.
+func gatherText(g prometheus.Gatherer, w *bytes.Buffer) error {
+	mfs, err := g.Gather()
 	if err != nil {
 		return err
 	}
@@ -338,9 +334,7 @@ func TestInterfacesCapLog(t *testing.T) {
 	for i, s := range scrapes {
 		src.set(s.snap)
 		logs.Reset()
-		reg := prometheus.NewPedanticRegistry()
-		reg.MustRegister(c)
-		mfs, err := reg.Gather()
+		mfs, err := c.Gather()
 		if err != nil {
 			t.Fatalf("scrape %d: %v", i, err)
 		}
@@ -396,7 +390,7 @@ netlink_interface_up{ifindex="4",interface="v\uFFFD",netns="host"} 0
 netlink_interface_up{ifindex="5",interface="v\uFFFD",netns="host"} 0
 `
 	want = strings.ReplaceAll(want, `\uFFFD`, "\uFFFD")
-	if err := testutil.CollectAndCompare(c, strings.NewReader(withHeaders(want))); err != nil {
+	if err := testutil.GatherAndCompare(c, strings.NewReader(withHeaders(want))); err != nil {
 		t.Error(err)
 	}
 }

@@ -29,15 +29,15 @@ type PodSource interface {
 }
 
 var (
-	podsRuntimeInfoDesc = newDesc("pods", "runtime_info",
+	podsRuntimeInfoDesc = prometheus.NewDesc(namespace+"_pods_runtime_info",
 		"The CRI runtime that pods are attributed through, always 1. Absent while none answers.",
-		"endpoint", "runtime", "version")
-	podsCRIRequestsDesc = newDesc("pods", "cri_requests_total",
+		[]string{"endpoint", "runtime", "version"}, nil)
+	podsCRIRequestsDesc = prometheus.NewDesc(namespace+"_pods_cri_requests_total",
 		"Calls to the CRI runtime, by method.",
-		"method")
-	podsCRIErrorsDesc = newDesc("pods", "cri_errors_total",
+		[]string{"method"}, nil)
+	podsCRIErrorsDesc = prometheus.NewDesc(namespace+"_pods_cri_errors_total",
 		"Calls to the CRI runtime that failed, by method. Failed calls are retried.",
-		"method")
+		[]string{"method"}, nil)
 )
 
 type podsCollector struct {
@@ -62,14 +62,35 @@ func (c *podsCollector) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector.
 func (c *podsCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.src.Stats()
-	e := emitter{ch: ch, started: s.Started}
 	if s.Endpoint != "" {
-		e.send(podsRuntimeInfoDesc, prometheus.GaugeValue, 1, []string{s.Endpoint, s.RuntimeName, s.RuntimeVersion})
+		m, err := prometheus.NewConstMetric(podsRuntimeInfoDesc, prometheus.GaugeValue, 1, s.Endpoint, s.RuntimeName, s.RuntimeVersion)
+		ch <- orInvalid(podsRuntimeInfoDesc, m, err)
+	}
+	counter := func(d *prometheus.Desc, v uint64, method string) {
+		var (
+			m   prometheus.Metric
+			err error
+		)
+		if s.Started.IsZero() {
+			m, err = prometheus.NewConstMetric(d, prometheus.CounterValue, float64(v), method)
+		} else {
+			m, err = prometheus.NewConstMetricWithCreatedTimestamp(d, prometheus.CounterValue, float64(v), s.Started, method)
+		}
+		ch <- orInvalid(d, m, err)
 	}
 	for _, m := range slices.Sorted(maps.Keys(s.Requests)) {
-		e.counter(podsCRIRequestsDesc, s.Requests[m], m)
+		counter(podsCRIRequestsDesc, s.Requests[m], m)
 	}
 	for _, m := range slices.Sorted(maps.Keys(s.Errors)) {
-		e.counter(podsCRIErrorsDesc, s.Errors[m], m)
+		counter(podsCRIErrorsDesc, s.Errors[m], m)
 	}
+}
+
+// orInvalid returns m, or an invalid metric of d if building m failed: a
+// label value that is not valid UTF-8 fails its own series, not the scrape.
+func orInvalid(d *prometheus.Desc, m prometheus.Metric, err error) prometheus.Metric {
+	if err != nil {
+		return prometheus.NewInvalidMetric(d, err)
+	}
+	return m
 }

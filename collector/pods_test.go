@@ -16,6 +16,8 @@ package collector
 import (
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/netlink-exporter/netlink_exporter/pods"
 )
 
@@ -74,7 +76,9 @@ netlink_pods_cri_requests_total{method="Version"} 3
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			expectCollected(t, NewPods(fakePodSource(tt.stats)), tt.want)
+			reg := prometheus.NewPedanticRegistry()
+			reg.MustRegister(NewPods(fakePodSource(tt.stats)))
+			expectGathered(t, reg, tt.want)
 		})
 	}
 }

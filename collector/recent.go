@@ -18,7 +18,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/netlink-exporter/netlink_exporter/netlinkmon"
@@ -52,16 +51,20 @@ func recent(nss []netlinkmon.Namespace, n int) []*netlinkmon.Namespace {
 	return top
 }
 
-// recent emits the netlink_netns_recent_* gauges of nss.
-func (e emitter) recent(nss []*netlinkmon.Namespace, p pairs) {
+// recent adds the netlink_netns_recent_* gauges of nss.
+func (w nsWriter) recent(nss []*netlinkmon.Namespace) {
+	last := w.b.family(netnsRecentLastEventDesc, len(nss))
+	changes := w.b.family(netnsRecentLinkChangesDesc, len(nss))
 	for _, ns := range nss {
-		var changes uint64
+		var n uint64
 		for _, k := range ns.Kinds {
-			changes += k.Creations + k.Deletions + k.MovesIn + k.MovesOut
+			n += k.Creations + k.Deletions + k.MovesIn + k.MovesOut
 		}
-		labels := []*dto.LabelPair{p.get("namespace", ns.Pod.Namespace), p.get("netns", ns.Name), p.get("pod", ns.Pod.Name)}
-		e.gaugePairs(netnsRecentLastEventDesc, unixSeconds(ns.LastEvent), labels)
-		e.gaugePairs(netnsRecentLinkChangesDesc, float64(changes), labels)
+		labels := w.b.join([]*dto.LabelPair{
+			w.b.sharedPair("namespace", ns.Pod.Namespace), w.b.pair("netns", ns.Name), w.b.sharedPair("pod", ns.Pod.Name),
+		})
+		last.gauge(unixSeconds(ns.LastEvent), labels)
+		changes.gauge(float64(n), labels)
 	}
 }
 
@@ -69,19 +72,19 @@ func (e emitter) recent(nss []*netlinkmon.Namespace, p pairs) {
 // series of.
 var watchedSources = []netlinkmon.Source{netlinkmon.SourceSelf, netlinkmon.SourceDir, netlinkmon.SourceProc}
 
-// watched emits netlink_netns_watched: the living namespaces by source.
-func (e emitter) watched(nss []netlinkmon.Namespace) {
+// watched adds netlink_netns_watched: the living namespaces by source.
+func (w nsWriter) watched(nss []netlinkmon.Namespace) {
 	counts := make(map[netlinkmon.Source]int, len(watchedSources))
+	for _, src := range watchedSources {
+		counts[src] = 0
+	}
 	for i := range nss {
 		if nss[i].Alive {
 			counts[nss[i].Source]++
 		}
 	}
-	for _, src := range watchedSources {
-		e.send(netnsWatchedDesc, prometheus.GaugeValue, float64(counts[src]), []string{string(src)})
-		delete(counts, src)
-	}
+	f := w.b.family(netnsWatchedDesc, len(counts))
 	for src, n := range counts {
-		e.send(netnsWatchedDesc, prometheus.GaugeValue, float64(n), []string{string(src)})
+		f.gauge(float64(n), []*dto.LabelPair{w.b.pair("source", string(src))})
 	}
 }
