@@ -51,8 +51,9 @@
 // order. Dumps wait for RTNL, which the kernel may hold for long: once a scan
 // asks to resolve a file, the dumps left wait for the next batch, and the
 // reader skips its rest, so that a namespace that lives only moments is
-// resolved while its file is there. Otherwise the reader rests for coalesce
-// after each batch.
+// resolved while its file is there. Otherwise the reader rests after each
+// batch until the next tick of a coalesce ticker, which runs while batches
+// come and stops while the reader waits for the socket.
 //
 // The loop goroutine applies batches to the registry, which holds every
 // namespace and does no I/O (its tests drive it with hand-made messages). It
@@ -409,10 +410,13 @@
 //
 // The values, and why each is what it is:
 //
-//   - coalesce (10 ms): the reader's rest after each batch. A goroutine that
-//     parks on the poller after every datagram spends most of its CPU in
-//     scheduler wake-ups; resting lets a burst pile up and be read in one go,
-//     well within the 100 ms in which an event must be visible.
+//   - coalesce (10 ms): the period at which the reader reads during a
+//     burst. A goroutine that parks on the poller after every datagram
+//     spends most of its CPU in scheduler wake-ups; resting lets a burst pile
+//     up and be read in one go, well within the 100 ms in which an event must
+//     be visible. A ticker, not a timer set after each batch: the runtime's
+//     poller then already sleeps until the next tick, where a new timer would
+//     have it woken to be told when, a thread wake-up per batch.
 //   - maxBatch (4,096 messages): the most a batch holds, so that a long burst
 //     is applied, and visible, while it is still being read. After an
 //     overrun a drain reads on regardless, to the end of the queue.

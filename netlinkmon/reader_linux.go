@@ -21,8 +21,9 @@ import (
 	"time"
 )
 
-// coalesce is how long the reader rests after each batch, so that a burst
-// piles up and is read in one go; see the package documentation.
+// coalesce is the period at which the reader drains the socket during a
+// burst, so that a burst piles up and is read in one go; see the package
+// documentation.
 const coalesce = 10 * time.Millisecond
 
 // A batch is what the reader hands over after draining the socket, in kernel
@@ -254,8 +255,13 @@ func (r *reader) run(ctx context.Context, out chan<- batch) {
 	defer close(out)
 	stop := r.sock.wake.WakeWhenDone(ctx)
 	defer stop()
-	rest := time.NewTimer(0)
-	defer rest.Stop()
+	// pace ends each rest. It ticks while batches come and stops while the
+	// reader waits for the socket: see coalesce in the package
+	// documentation for why not a timer per rest.
+	pace := time.NewTicker(coalesce)
+	pace.Stop()
+	defer pace.Stop()
+	pacing := false
 	// flush is set after a batch with answers: the next batch goes out
 	// even if empty, since the events it would hold are what settles them.
 	flush := false
@@ -267,6 +273,10 @@ func (r *reader) run(ctx context.Context, out chan<- batch) {
 	for {
 		reqs := r.takeRequests()
 		if reqs.empty() && !flush && !busy {
+			if pacing {
+				pace.Stop()
+				pacing = false
+			}
 			if err := r.sock.wait(); err != nil {
 				r.fail(ctx, out, err)
 				return
@@ -313,11 +323,13 @@ func (r *reader) run(ctx context.Context, out chan<- batch) {
 		case <-ctx.Done():
 			return
 		}
-		rest.Reset(coalesce)
+		if !pacing {
+			pace.Reset(coalesce)
+			pacing = true
+		}
 		select {
-		case <-rest.C:
+		case <-pace.C:
 		case <-r.urgent:
-			rest.Stop()
 		case <-ctx.Done():
 			return
 		}
