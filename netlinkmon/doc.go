@@ -39,9 +39,10 @@
 // The reader goroutine owns the order of everything read from the kernel.
 // It waits on the event socket (a raw descriptor in an epoll instance of its
 // own, so that a datagram wakes nobody unless the reader waits), reads every
-// queued datagram without blocking (a drain), and hands the decoded messages
-// over as a batch. Datagrams whose sender is not the kernel (any process may
-// send one to the socket's port) are dropped and counted as foreign.
+// queued datagram without blocking (a drain), and applies the decoded
+// messages to the registry as a batch, under the registry's lock.
+// Datagrams whose sender is not the kernel (any process may send one to the
+// socket's port) are dropped and counted as foreign.
 //
 // What the loop asks of the kernel is asked only right after a drain that
 // emptied the socket, and the answers travel in the same batch, after its
@@ -55,11 +56,15 @@
 // batch until the next tick of a coalesce ticker, which runs while batches
 // come and stops while the reader waits for the socket.
 //
-// The loop goroutine applies batches to the registry, which holds every
-// namespace and does no I/O (its tests drive it with hand-made messages). It
-// also runs the scans, assigns nsids, prunes, and wakes event subscribers
-// once per loop turn. Snapshots take the registry's lock; only the loop
-// writes to the registry.
+// The registry holds every namespace and does no I/O (its tests drive it
+// with hand-made messages). The loop goroutine does the rest: the scans, the
+// dumps that new namespaces and retries need, the announcements of new
+// namespaces, pruning. It turns when a batch left it such work, and on its
+// timers; a burst of link events leaves it none, so that a batch costs no
+// thread wake-up beyond the reader's own. The reader and the loop take the
+// registry's lock for every access, as snapshots do, and neither waits for
+// the other while it holds it: the loop's requests to the reader are queued,
+// and answered after the reader's next drain.
 //
 // With [Options.NetnsDirs], a third goroutine watches the directories
 // (netns.Watch in internal/netns) and tells the loop when to scan them.
@@ -88,7 +93,8 @@
 // never counts: a restarted monitor would wait as long for the same lock.
 // Only loopStall without a beat outside the kernel makes it unhealthy: a
 // deadlock, or a loop that no longer turns. The reader is not watched: it
-// waits only for the kernel (epoll, receives, dumps) and for the loop.
+// waits only for the kernel (epoll, receives, dumps) and for the registry's
+// lock, which the loop's prune takes at least every pruneInterval too.
 //
 // # Discovery
 //
@@ -423,11 +429,6 @@
 //   - datagramSize (64 KiB): the receive buffer for one datagram. Multicast
 //     link messages without RTEXT_FILTER_VF stay within a few KiB; a longer
 //     datagram is truncated, and handled like an overrun.
-//   - batchQueue (256 batches): how far the reader may run ahead of the loop.
-//     A full queue stops the reader, and then the kernel's queue fills; as
-//     the reader sends at most one batch per coalesce, 256 cover more than
-//     2.5 s in which the loop is busy (a scan that waits for RTNL, say),
-//     and only batches actually queued take memory.
 //   - pruneInterval (1 s): how often expired state is forgotten and waiting
 //     names are checked. Snapshots already leave expired namespaces out, so
 //     this bounds memory and how late a name wait ends, not what is

@@ -26,7 +26,7 @@ import (
 // documentation.
 const coalesce = 10 * time.Millisecond
 
-// A batch is what the reader hands over after draining the socket, in kernel
+// A batch is what the reader applies after draining the socket, in kernel
 // order: the messages first, then the answers to the loop's requests, read
 // from the kernel once the socket was empty, in the order of the fields
 // below.
@@ -56,8 +56,6 @@ type batch struct {
 	confirmed []confirmation
 	// dumps answer the loop's requests for the links of namespaces.
 	dumps []dump
-	// err is a receive error that stops the reader.
-	err error
 }
 
 // A dump is the links of one namespace, read after every event that came
@@ -250,9 +248,9 @@ func (r *reader) takeRequests() requests {
 	return q
 }
 
-// run reads batches until ctx is done or a receive fails, and closes out.
-func (r *reader) run(ctx context.Context, out chan<- batch) {
-	defer close(out)
+// run reads batches and passes each to apply, in order, until ctx is done
+// or a receive fails, whose error it returns.
+func (r *reader) run(ctx context.Context, apply func(batch)) error {
 	stop := r.sock.wake.WakeWhenDone(ctx)
 	defer stop()
 	// pace ends each rest. It ticks while batches come and stops while the
@@ -278,11 +276,10 @@ func (r *reader) run(ctx context.Context, out chan<- batch) {
 				pacing = false
 			}
 			if err := r.sock.wait(); err != nil {
-				r.fail(ctx, out, err)
-				return
+				return fmt.Errorf("netlinkmon: receive events: %w", err)
 			}
 			if ctx.Err() != nil {
-				return
+				return nil
 			}
 			// A wake-up may have brought requests.
 			reqs = r.takeRequests()
@@ -290,8 +287,7 @@ func (r *reader) run(ctx context.Context, out chan<- batch) {
 		var b batch
 		empty, err := r.sock.drain(&b)
 		if err != nil {
-			r.fail(ctx, out, err)
-			return
+			return fmt.Errorf("netlinkmon: receive events: %w", err)
 		}
 		b.drained = time.Now()
 		if r.drop != nil {
@@ -318,11 +314,11 @@ func (r *reader) run(ctx context.Context, out chan<- batch) {
 			continue
 		}
 		flush = answers
-		select {
-		case out <- b:
-		case <-ctx.Done():
-			return
+		if ctx.Err() != nil {
+			// After a stop, requests fail on the closed socket.
+			return nil
 		}
+		apply(b)
 		if !pacing {
 			pace.Reset(coalesce)
 			pacing = true
@@ -331,7 +327,7 @@ func (r *reader) run(ctx context.Context, out chan<- batch) {
 		case <-pace.C:
 		case <-r.urgent:
 		case <-ctx.Done():
-			return
+			return nil
 		}
 	}
 }
@@ -379,13 +375,6 @@ func (r *reader) resolvesPending() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.pending.resolves) > 0
-}
-
-func (r *reader) fail(ctx context.Context, out chan<- batch, err error) {
-	select {
-	case out <- batch{err: fmt.Errorf("netlinkmon: receive events: %w", err)}:
-	case <-ctx.Done():
-	}
 }
 
 // resync reads everything again. The socket has just been drained, which
