@@ -26,6 +26,11 @@ import (
 // documentation.
 const coalesce = 10 * time.Millisecond
 
+// keptMsgs bounds the message array that the reader keeps from one batch to
+// the next: a burst's batches hold tens of messages, and the array of the
+// rare long one is left to the garbage collector.
+const keptMsgs = 256
+
 // A batch is what the reader applies after draining the socket, in kernel
 // order: the messages first, then the answers to the loop's requests, read
 // from the kernel once the socket was empty, in the order of the fields
@@ -268,6 +273,9 @@ func (r *reader) run(ctx context.Context, apply func(batch)) error {
 	// blocking system call, which costs the scheduler more than an empty
 	// drain does.
 	busy := false
+	// msgs is the array of the last batch's messages, which the next one
+	// reuses: apply keeps no reference to it.
+	var msgs []message
 	for {
 		reqs := r.takeRequests()
 		if reqs.empty() && !flush && !busy {
@@ -284,7 +292,7 @@ func (r *reader) run(ctx context.Context, apply func(batch)) error {
 			// A wake-up may have brought requests.
 			reqs = r.takeRequests()
 		}
-		var b batch
+		b := batch{msgs: msgs[:0]}
 		empty, err := r.sock.drain(&b)
 		if err != nil {
 			return fmt.Errorf("netlinkmon: receive events: %w", err)
@@ -319,6 +327,9 @@ func (r *reader) run(ctx context.Context, apply func(batch)) error {
 			return nil
 		}
 		apply(b)
+		if cap(b.msgs) <= keptMsgs {
+			msgs = b.msgs
+		}
 		if !pacing {
 			pace.Reset(coalesce)
 			pacing = true
