@@ -128,8 +128,8 @@
 // that it still is the network namespace with that inode), asks the kernel
 // for its nsid with RTM_GETNSID, has the kernel assign one with RTM_NEWNSID
 // if it has none (without an nsid the kernel delivers none of its events to
-// the event socket), and closes the file; the loop names the namespace when
-// it applies the answer. Asked by the loop at once, the kernel's answer would
+// the event socket), and closes the file; the namespace is named when the
+// reader applies the answer. Asked by the loop at once, the kernel's answer would
 // be newer than the registry, which could still hold an earlier namespace at
 // that nsid, dead but not yet announced: the scan would give it the new one's
 // name. A file that vanished or changed in between (another inode, or no
@@ -382,13 +382,13 @@
 // reports ENOBUFS; a truncated datagram is treated the same way. The reader
 // then reads on to the end of the queue (the kernel drops everything until the
 // queue has been emptied), lists every nsid, and dumps the host and every
-// nsid. The loop counts the overrun, and the resync (an [EventResync] to
+// nsid. The monitor counts the overrun, and the resync (an [EventResync] to
 // subscribers), counts every difference the dumps show (settled one batch
 // later), starts watching the nsids it did not know, and asks for dumps of
 // those it knows that the list lacks: a multi-part nsid dump resumes by
 // position, so a list taken while namespaces come and go can skip one, and
 // only a dump tells whether it died. If the nsid list cannot be read (or the
-// kernel kept interrupting it), the loop asks for dumps of the host and of
+// kernel kept interrupting it), the monitor asks for dumps of the host and of
 // every namespace it knows instead, and counts no resync. Changes that undid
 // each other during the blind window are not seen, except carrier transitions
 // (see above).
