@@ -88,11 +88,13 @@ func (m *Monitor) lookUpVanished(src Source, seen map[uint64]struct{}) {
 		return
 	}
 	var gone []*namespace
+	m.mu.Lock()
 	for inode, ns := range m.reg.byInode {
 		if _, ok := seen[inode]; !ok && ns.source == src && ns.alive {
 			gone = append(gone, ns)
 		}
 	}
+	m.mu.Unlock()
 	if len(gone) > 0 {
 		m.reader.requestLookups(gone)
 	}
@@ -107,6 +109,7 @@ func (m *Monitor) lookUpVanished(src Source, seen map[uint64]struct{}) {
 func (m *Monitor) resolve(ctx context.Context, cands []netns.Candidate, src Source) {
 	now := time.Now()
 	var todo []resolveRequest
+	m.mu.Lock()
 	for _, c := range cands {
 		if _, ok := m.reg.byInode[c.Inode]; ok {
 			continue
@@ -120,6 +123,7 @@ func (m *Monitor) resolve(ctx context.Context, cands []netns.Candidate, src Sour
 		m.resolving[c.Inode] = struct{}{}
 		todo = append(todo, resolveRequest{cand: c, src: src})
 	}
+	m.mu.Unlock()
 	if len(todo) == 0 {
 		return
 	}

@@ -39,9 +39,10 @@
 // The reader goroutine owns the order of everything read from the kernel.
 // It waits on the event socket (a raw descriptor in an epoll instance of its
 // own, so that a datagram wakes nobody unless the reader waits), reads every
-// queued datagram without blocking (a drain), and hands the decoded messages
-// over as a batch. Datagrams whose sender is not the kernel (any process may
-// send one to the socket's port) are dropped and counted as foreign.
+// queued datagram without blocking (a drain), and applies the decoded
+// messages to the registry as a batch, under the registry's lock.
+// Datagrams whose sender is not the kernel (any process may send one to the
+// socket's port) are dropped and counted as foreign.
 //
 // What the loop asks of the kernel is asked only right after a drain that
 // emptied the socket, and the answers travel in the same batch, after its
@@ -51,14 +52,19 @@
 // order. Dumps wait for RTNL, which the kernel may hold for long: once a scan
 // asks to resolve a file, the dumps left wait for the next batch, and the
 // reader skips its rest, so that a namespace that lives only moments is
-// resolved while its file is there. Otherwise the reader rests for coalesce
-// after each batch.
+// resolved while its file is there. Otherwise the reader rests after each
+// batch until the next tick of a coalesce ticker, which runs while batches
+// come and stops while the reader waits for the socket.
 //
-// The loop goroutine applies batches to the registry, which holds every
-// namespace and does no I/O (its tests drive it with hand-made messages). It
-// also runs the scans, assigns nsids, prunes, and wakes event subscribers
-// once per loop turn. Snapshots take the registry's lock; only the loop
-// writes to the registry.
+// The registry holds every namespace and does no I/O (its tests drive it
+// with hand-made messages). The loop goroutine does the rest: the scans, the
+// dumps that new namespaces and retries need, the announcements of new
+// namespaces, pruning. It turns when a batch left it such work, and on its
+// timers; a burst of link events leaves it none, so that a batch costs no
+// thread wake-up beyond the reader's own. The reader and the loop take the
+// registry's lock for every access, as snapshots do, and neither waits for
+// the other while it holds it: the loop's requests to the reader are queued,
+// and answered after the reader's next drain.
 //
 // With [Options.NetnsDirs], a third goroutine watches the directories
 // (netns.Watch in internal/netns) and tells the loop when to scan them.
@@ -87,7 +93,8 @@
 // never counts: a restarted monitor would wait as long for the same lock.
 // Only loopStall without a beat outside the kernel makes it unhealthy: a
 // deadlock, or a loop that no longer turns. The reader is not watched: it
-// waits only for the kernel (epoll, receives, dumps) and for the loop.
+// waits only for the kernel (epoll, receives, dumps) and for the registry's
+// lock, which the loop's prune takes at least every pruneInterval too.
 //
 // # Discovery
 //
@@ -121,8 +128,8 @@
 // that it still is the network namespace with that inode), asks the kernel
 // for its nsid with RTM_GETNSID, has the kernel assign one with RTM_NEWNSID
 // if it has none (without an nsid the kernel delivers none of its events to
-// the event socket), and closes the file; the loop names the namespace when
-// it applies the answer. Asked by the loop at once, the kernel's answer would
+// the event socket), and closes the file; the namespace is named when the
+// reader applies the answer. Asked by the loop at once, the kernel's answer would
 // be newer than the registry, which could still hold an earlier namespace at
 // that nsid, dead but not yet announced: the scan would give it the new one's
 // name. A file that vanished or changed in between (another inode, or no
@@ -375,13 +382,13 @@
 // reports ENOBUFS; a truncated datagram is treated the same way. The reader
 // then reads on to the end of the queue (the kernel drops everything until the
 // queue has been emptied), lists every nsid, and dumps the host and every
-// nsid. The loop counts the overrun, and the resync (an [EventResync] to
+// nsid. The monitor counts the overrun, and the resync (an [EventResync] to
 // subscribers), counts every difference the dumps show (settled one batch
 // later), starts watching the nsids it did not know, and asks for dumps of
 // those it knows that the list lacks: a multi-part nsid dump resumes by
 // position, so a list taken while namespaces come and go can skip one, and
 // only a dump tells whether it died. If the nsid list cannot be read (or the
-// kernel kept interrupting it), the loop asks for dumps of the host and of
+// kernel kept interrupting it), the monitor asks for dumps of the host and of
 // every namespace it knows instead, and counts no resync. Changes that undid
 // each other during the blind window are not seen, except carrier transitions
 // (see above).
@@ -409,21 +416,19 @@
 //
 // The values, and why each is what it is:
 //
-//   - coalesce (10 ms): the reader's rest after each batch. A goroutine that
-//     parks on the poller after every datagram spends most of its CPU in
-//     scheduler wake-ups; resting lets a burst pile up and be read in one go,
-//     well within the 100 ms in which an event must be visible.
+//   - coalesce (10 ms): the period at which the reader reads during a
+//     burst. A goroutine that parks on the poller after every datagram
+//     spends most of its CPU in scheduler wake-ups; resting lets a burst pile
+//     up and be read in one go, well within the 100 ms in which an event must
+//     be visible. A ticker, not a timer set after each batch: the runtime's
+//     poller then already sleeps until the next tick, where a new timer would
+//     have it woken to be told when, a thread wake-up per batch.
 //   - maxBatch (4,096 messages): the most a batch holds, so that a long burst
 //     is applied, and visible, while it is still being read. After an
 //     overrun a drain reads on regardless, to the end of the queue.
 //   - datagramSize (64 KiB): the receive buffer for one datagram. Multicast
 //     link messages without RTEXT_FILTER_VF stay within a few KiB; a longer
 //     datagram is truncated, and handled like an overrun.
-//   - batchQueue (256 batches): how far the reader may run ahead of the loop.
-//     A full queue stops the reader, and then the kernel's queue fills; as
-//     the reader sends at most one batch per coalesce, 256 cover more than
-//     2.5 s in which the loop is busy (a scan that waits for RTNL, say),
-//     and only batches actually queued take memory.
 //   - pruneInterval (1 s): how often expired state is forgotten and waiting
 //     names are checked. Snapshots already leave expired namespaces out, so
 //     this bounds memory and how late a name wait ends, not what is

@@ -39,8 +39,6 @@ const (
 	// minProcScanGap limits the process scans that unnamed namespaces
 	// trigger.
 	minProcScanGap = time.Second
-	// batchQueue is how many batches the reader may run ahead of the loop.
-	batchQueue = 256
 )
 
 // A Monitor watches link events in every network namespace it can find.
@@ -53,17 +51,14 @@ type Monitor struct {
 	req    *requester
 	reader *reader
 
-	// mu guards reg against Snapshot. Only the loop goroutine writes to
-	// reg, so it reads without the lock.
+	// mu guards reg and the discovery state up to lastProcScan, which the
+	// reader's goroutine changes as it applies batches, the loop as it
+	// scans, and which snapshots read.
 	mu  sync.Mutex
 	reg *registry
 
-	// life says whether the baseline is read and the loop turns.
-	life *lifecycle
-
 	resolveWanted bool
 	rescanWanted  bool
-	lastProcScan  time.Time
 	// ownNSIDWarned is set once a failure to read the exporter's own nsid
 	// was logged.
 	ownNSIDWarned bool
@@ -72,6 +67,14 @@ type Monitor struct {
 	failed map[uint64]time.Time
 	// resolving holds the inodes whose nsids the reader was asked for.
 	resolving map[uint64]struct{}
+
+	// lastProcScan is the loop's alone.
+	lastProcScan time.Time
+	// turn gives the loop a turn after a batch that left it work.
+	turn chan struct{}
+
+	// life says whether the baseline is read and the loop turns.
+	life *lifecycle
 
 	// cancel stops the goroutines when the loop ends early.
 	cancel context.CancelFunc
@@ -111,6 +114,7 @@ func Start(ctx context.Context, opts Options) (*Monitor, error) {
 		done:      make(chan struct{}),
 		failed:    make(map[uint64]time.Time),
 		resolving: make(map[uint64]struct{}),
+		turn:      make(chan struct{}, 1),
 	}
 	m.reg.log = m.log
 	if opts.LinkDetail {
@@ -160,14 +164,14 @@ func (m *Monitor) run(ctx context.Context) {
 	m.reg.startCounting(time.Now())
 	m.mu.Unlock()
 
-	batches := make(chan batch, batchQueue)
+	readerDone := make(chan error, 1)
 	dirChanged := make(chan struct{}, 1)
 	m.reader = newReader(m.events, m.req)
 	m.reader.drop, _ = ctx.Value(dropKey{}).(func(message) bool)
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		m.reader.run(ctx, batches)
+		readerDone <- m.reader.run(ctx, m.applyBatch)
 	}()
 	if len(m.opts.NetnsDirs) > 0 {
 		m.wg.Add(1)
@@ -182,7 +186,7 @@ func (m *Monitor) run(ctx context.Context) {
 	// one is counted.
 	m.life.setPhase(counting, nil)
 	m.log.Info("Read the baseline; counting events", "took", time.Since(start).Round(time.Millisecond))
-	m.loop(ctx, batches, dirChanged)
+	m.loop(ctx, readerDone, dirChanged)
 }
 
 // baseline checks that the kernel has what the monitor needs, and reads the
@@ -302,7 +306,9 @@ func (m *Monitor) baselinePending() int {
 	return len(m.reg.baselining)
 }
 
-func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-chan struct{}) {
+// loop runs what batches leave to do, the scans and the periodic work, until
+// ctx is done or the reader stops.
+func (m *Monitor) loop(ctx context.Context, readerDone <-chan error, dirChanged <-chan struct{}) {
 	rescan := time.NewTicker(m.opts.RescanInterval)
 	defer rescan.Stop()
 	prune := time.NewTicker(pruneInterval)
@@ -316,17 +322,13 @@ func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-c
 		select {
 		case <-ctx.Done():
 			return
-		case b, ok := <-batches:
-			if !ok || ctx.Err() != nil {
-				// After a stop, requests fail on the closed socket.
-				return
+		case err := <-readerDone:
+			if err != nil && ctx.Err() == nil {
+				m.err = err
+				m.log.Error("Event socket failed; stopping", "err", err)
 			}
-			if b.err != nil {
-				m.err = b.err
-				m.log.Error("Event socket failed; stopping", "err", b.err)
-				return
-			}
-			m.apply(b)
+			return
+		case <-m.turn:
 		case <-dirChanged:
 			m.scanDirs(ctx)
 		case <-rescan.C:
@@ -336,8 +338,8 @@ func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-c
 			m.mu.Lock()
 			m.reg.prune(now)
 			m.reg.nameWaiting(now)
-			m.mu.Unlock()
 			maps.DeleteFunc(m.failed, func(_ uint64, t time.Time) bool { return now.Sub(t) >= retryFailed })
+			m.mu.Unlock()
 		case <-seedTimer.C:
 		}
 		if next := m.catchUp(ctx); !next.IsZero() {
@@ -350,10 +352,11 @@ func (m *Monitor) loop(ctx context.Context, batches <-chan batch, dirChanged <-c
 }
 
 // announceAdded passes the namespaces that began to be watched to
-// Options.NamespaceAdded. Only the loop's goroutine touches the queue, so
-// it needs no lock; the callback gets none held.
+// Options.NamespaceAdded. The callback gets no lock held.
 func (m *Monitor) announceAdded() {
+	m.mu.Lock()
 	added := m.reg.takeAdded()
+	m.mu.Unlock()
 	if m.opts.NamespaceAdded == nil {
 		return
 	}
@@ -405,7 +408,23 @@ func (m *Monitor) warnOwnNSID(err error) {
 	}
 }
 
-func (m *Monitor) apply(b batch) {
+// applyBatch applies a batch on the reader's goroutine, wakes the event
+// subscribers, and gives the loop a turn if the batch left it work. A burst
+// of link events leaves it none: each batch then costs no thread wake-up
+// beyond the reader's own.
+func (m *Monitor) applyBatch(b batch) {
+	if m.apply(b) {
+		select {
+		case m.turn <- struct{}{}:
+		default:
+		}
+	}
+	m.reg.feed.Flush()
+}
+
+// apply applies a batch, and reports whether it left the loop work: dumps
+// to ask for, scans to run, namespaces to announce.
+func (m *Monitor) apply(b batch) (loopWanted bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := time.Now()
@@ -452,6 +471,7 @@ func (m *Monitor) apply(b batch) {
 		// namespace that a scan skipped as already watched is found now.
 		m.rescanWanted = true
 	}
+	return m.resolveWanted || m.rescanWanted || len(m.reg.seeding) > 0 || len(m.reg.added) > 0
 }
 
 // applyResync counts every difference between the state and a full re-read
@@ -559,25 +579,35 @@ func (m *Monitor) noteMalformed(ns *namespace, d linkDump) {
 // catchUp asks for the first dumps of new namespaces and names them. It
 // returns when the next retried dump is due.
 func (m *Monitor) catchUp(ctx context.Context) time.Time {
+	m.mu.Lock()
 	due, next := m.reg.due(time.Now())
 	for _, ns := range due {
 		ns.seedAt = time.Time{}
 		m.reader.requestDump(ns)
 	}
-	if m.rescanWanted {
-		m.rescanWanted = false
+	rescan, resolve := m.rescanWanted, m.resolveWanted
+	m.rescanWanted, m.resolveWanted = false, false
+	m.mu.Unlock()
+	if rescan {
 		m.scanDirs(ctx)
 	}
-	if m.resolveWanted {
-		m.resolveWanted = false
-		if m.reg.unnamed() {
+	if resolve {
+		if m.unnamed() {
 			m.scanDirs(ctx)
 		}
-		if m.reg.unnamed() && m.opts.ProcScan && time.Since(m.lastProcScan) >= minProcScanGap {
+		if m.opts.ProcScan && time.Since(m.lastProcScan) >= minProcScanGap && m.unnamed() {
 			m.scanProc(ctx)
 		}
 	}
 	return next
+}
+
+// unnamed reports whether any living namespace still needs a scan to be
+// named.
+func (m *Monitor) unnamed() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.reg.unnamed()
 }
 
 func (m *Monitor) closeSockets() {

@@ -21,11 +21,17 @@ import (
 	"time"
 )
 
-// coalesce is how long the reader rests after each batch, so that a burst
-// piles up and is read in one go; see the package documentation.
+// coalesce is the period at which the reader drains the socket during a
+// burst, so that a burst piles up and is read in one go; see the package
+// documentation.
 const coalesce = 10 * time.Millisecond
 
-// A batch is what the reader hands over after draining the socket, in kernel
+// keptMsgs bounds the message array that the reader keeps from one batch to
+// the next: a burst's batches hold tens of messages, and the array of the
+// rare long one is left to the garbage collector.
+const keptMsgs = 256
+
+// A batch is what the reader applies after draining the socket, in kernel
 // order: the messages first, then the answers to the loop's requests, read
 // from the kernel once the socket was empty, in the order of the fields
 // below.
@@ -55,8 +61,6 @@ type batch struct {
 	confirmed []confirmation
 	// dumps answer the loop's requests for the links of namespaces.
 	dumps []dump
-	// err is a receive error that stops the reader.
-	err error
 }
 
 // A dump is the links of one namespace, read after every event that came
@@ -249,13 +253,18 @@ func (r *reader) takeRequests() requests {
 	return q
 }
 
-// run reads batches until ctx is done or a receive fails, and closes out.
-func (r *reader) run(ctx context.Context, out chan<- batch) {
-	defer close(out)
+// run reads batches and passes each to apply, in order, until ctx is done
+// or a receive fails, whose error it returns.
+func (r *reader) run(ctx context.Context, apply func(batch)) error {
 	stop := r.sock.wake.WakeWhenDone(ctx)
 	defer stop()
-	rest := time.NewTimer(0)
-	defer rest.Stop()
+	// pace ends each rest. It ticks while batches come and stops while the
+	// reader waits for the socket: see coalesce in the package
+	// documentation for why not a timer per rest.
+	pace := time.NewTicker(coalesce)
+	pace.Stop()
+	defer pace.Stop()
+	pacing := false
 	// flush is set after a batch with answers: the next batch goes out
 	// even if empty, since the events it would hold are what settles them.
 	flush := false
@@ -264,24 +273,29 @@ func (r *reader) run(ctx context.Context, out chan<- batch) {
 	// blocking system call, which costs the scheduler more than an empty
 	// drain does.
 	busy := false
+	// msgs is the array of the last batch's messages, which the next one
+	// reuses: apply keeps no reference to it.
+	var msgs []message
 	for {
 		reqs := r.takeRequests()
 		if reqs.empty() && !flush && !busy {
+			if pacing {
+				pace.Stop()
+				pacing = false
+			}
 			if err := r.sock.wait(); err != nil {
-				r.fail(ctx, out, err)
-				return
+				return fmt.Errorf("netlinkmon: receive events: %w", err)
 			}
 			if ctx.Err() != nil {
-				return
+				return nil
 			}
 			// A wake-up may have brought requests.
 			reqs = r.takeRequests()
 		}
-		var b batch
+		b := batch{msgs: msgs[:0]}
 		empty, err := r.sock.drain(&b)
 		if err != nil {
-			r.fail(ctx, out, err)
-			return
+			return fmt.Errorf("netlinkmon: receive events: %w", err)
 		}
 		b.drained = time.Now()
 		if r.drop != nil {
@@ -308,18 +322,23 @@ func (r *reader) run(ctx context.Context, out chan<- batch) {
 			continue
 		}
 		flush = answers
-		select {
-		case out <- b:
-		case <-ctx.Done():
-			return
+		if ctx.Err() != nil {
+			// After a stop, requests fail on the closed socket.
+			return nil
 		}
-		rest.Reset(coalesce)
+		apply(b)
+		if cap(b.msgs) <= keptMsgs {
+			msgs = b.msgs
+		}
+		if !pacing {
+			pace.Reset(coalesce)
+			pacing = true
+		}
 		select {
-		case <-rest.C:
+		case <-pace.C:
 		case <-r.urgent:
-			rest.Stop()
 		case <-ctx.Done():
-			return
+			return nil
 		}
 	}
 }
@@ -367,13 +386,6 @@ func (r *reader) resolvesPending() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.pending.resolves) > 0
-}
-
-func (r *reader) fail(ctx context.Context, out chan<- batch, err error) {
-	select {
-	case out <- batch{err: fmt.Errorf("netlinkmon: receive events: %w", err)}:
-	case <-ctx.Done():
-	}
 }
 
 // resync reads everything again. The socket has just been drained, which
