@@ -320,6 +320,23 @@
 // nsid went to a namespace that no scan can reach, with both announcements
 // lost, is not told apart from the new holder.
 //
+// # Namespaces the baseline found
+//
+// The event socket opens before the baseline is read, so that nothing after
+// it is missed; so it may also hold messages sent before the baseline found
+// a namespace: among them the RTM_DELNSID of an earlier holder of its nsid,
+// which the kernel gives out again at once, followed by the namespace's own
+// RTM_NEWNSID. Until a drain after counting began has emptied the socket,
+// an RTM_DELNSID of such a namespace's nsid is therefore not taken as its
+// death: the nsid is looked up after the drain (RTM_GETNSID, no RTNL), and
+// the namespace is counted dead only if the nsid names no namespace. After
+// that drain, its next RTM_DELNSID is its own and its next RTM_NEWNSID a
+// reuse, as for any namespace. The reader hands over its first batch even
+// when it is empty, so that the drain is known at once. Should the nsid be
+// given out again within that one batch, the new holder's announcement is
+// taken for the old one's, until a scan finds the new holder's file (see
+// "Self-repair").
+//
 // # The exporter's own nsid
 //
 // A namespace can have an nsid for itself: anyone with CAP_NET_ADMIN may

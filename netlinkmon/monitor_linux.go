@@ -466,6 +466,12 @@ func (m *Monitor) apply(b batch) (loopWanted bool) {
 	if m.reg.takeNewNSID() {
 		m.askOwnNSID()
 	}
+	if d := m.reg.takeDoubted(); len(d) > 0 {
+		m.reader.requestDoubted(d)
+	}
+	if b.emptied {
+		m.reg.caughtUp()
+	}
 	if m.reg.removals != removals {
 		// The kernel reuses a dead namespace's inode at once: a new
 		// namespace that a scan skipped as already watched is found now.
@@ -519,6 +525,8 @@ func (m *Monitor) applyConfirmation(c confirmation, now time.Time) {
 	switch {
 	case c.err != nil:
 		m.log.Warn("Cannot look up nsid; retrying at the next rescan", "nsid", c.nsid, "err", c.err)
+	case c.delRead:
+		m.reg.doubtedDeath(c.held, c.exists, now)
 	case c.fileGone:
 		if !c.exists && m.reg.holds(c.held) {
 			// Destroyed; the kernel announces it once it is done.

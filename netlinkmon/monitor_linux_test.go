@@ -296,3 +296,29 @@ func TestMonitorAsksOwnNSID(t *testing.T) {
 		t.Errorf("the host's tagged link 8 is not the host's")
 	}
 }
+
+// An RTM_DELNSID of a namespace that the baseline found, read before the
+// socket was drained, asks for a lookup of its nsid; the lookup decides.
+func TestMonitorDoubtedDelNSID(t *testing.T) {
+	m := newTestMonitor(t)
+	r, foo := earlyRegistry(t)
+	m.reg = r
+	m.apply(batch{msgs: []message{delNSIDMsg(true, 0, 3)}, emptied: true})
+	if !foo.alive {
+		t.Fatalf("foo was killed before the lookup")
+	}
+	q := m.reader.takeRequests()
+	if got, want := q.confirms[3], (lookup{held: foo, delRead: true}); got != want {
+		t.Fatalf("lookup of nsid 3 = %+v, want %+v", got, want)
+	}
+	m.apply(batch{confirmed: []confirmation{{lookup: q.confirms[3], nsid: 3, exists: false}}})
+	if foo.alive {
+		t.Errorf("foo alive after its nsid was found to name no namespace")
+	}
+	// The socket was drained: foo's successor's death is its own.
+	bar := r.identify(4, 101, "bar", SourceDir, at(time.Second))
+	m.apply(batch{msgs: []message{newNSIDMsg(true, 0, 4), delNSIDMsg(true, 0, 4)}})
+	if bar.alive {
+		t.Errorf("bar, found after the baseline, alive after its RTM_DELNSID")
+	}
+}

@@ -81,6 +81,11 @@ type namespace struct {
 	// nsid has been read (or must have been, see registry.drained): the
 	// next one of the nsid means that the kernel gave it out again.
 	announced bool
+	// early is set on the namespaces that the baseline found: its
+	// RTM_NEWNSID, and the RTM_DELNSID of an earlier holder of its nsid,
+	// may still wait in the event socket. See "Namespaces the baseline
+	// found" in the package documentation.
+	early bool
 	// want, on a namespace found but not named yet, is the name it waits
 	// for: a living namespace still holds it.
 	want  *wantedName

@@ -47,8 +47,10 @@ type batch struct {
 	foreign int
 	// resync, after an overrun, re-reads every namespace.
 	resync *resync
-	// drained is when the socket was found empty, before any request.
+	// drained is when the drain ended, before any request; emptied, that
+	// it ended because the socket was empty.
 	drained time.Time
+	emptied bool
 	// resolved answers the loop's requests for the nsids of namespace
 	// files that scans found.
 	resolved []resolution
@@ -108,6 +110,9 @@ type lookup struct {
 	// namespace's death only once it has destroyed it, which can take
 	// seconds, but fails a lookup of its nsid at once.
 	fileGone bool
+	// delRead is set when an RTM_DELNSID of the nsid was read that may
+	// have been an earlier holder's (registry.takeDoubted).
+	delRead bool
 }
 
 // A confirmation answers a lookup of nsid.
@@ -235,6 +240,19 @@ func (r *reader) requestLookups(nss []*namespace) {
 	})
 }
 
+// requestDoubted asks whether the nsid of each namespace, whose RTM_DELNSID
+// may have been an earlier holder's, still names a namespace, after the next
+// drain. It stands in for a lookup of the nsid asked for the same namespace.
+func (r *reader) requestDoubted(nss []*namespace) {
+	r.ask(func(q *requests) {
+		for _, ns := range nss {
+			if l, ok := q.confirms[ns.nsid]; !ok || l.held == ns {
+				q.confirms[ns.nsid] = lookup{held: ns, delRead: true}
+			}
+		}
+	})
+}
+
 // requeue puts back requests that could not be served yet.
 func (r *reader) requeue(q requests) {
 	r.mu.Lock()
@@ -267,7 +285,9 @@ func (r *reader) run(ctx context.Context, apply func(batch)) error {
 	pacing := false
 	// flush is set after a batch with answers: the next batch goes out
 	// even if empty, since the events it would hold are what settles them.
-	flush := false
+	// The first goes out too: it tells the registry that what the socket
+	// held from before counting began has been read (registry.caughtUp).
+	flush := true
 	// busy is set after a batch with messages: a burst is likely still
 	// coming, and the next drain goes first, without a wait. A wait is a
 	// blocking system call, which costs the scheduler more than an empty
@@ -297,7 +317,7 @@ func (r *reader) run(ctx context.Context, apply func(batch)) error {
 		if err != nil {
 			return fmt.Errorf("netlinkmon: receive events: %w", err)
 		}
-		b.drained = time.Now()
+		b.drained, b.emptied = time.Now(), empty
 		if r.drop != nil {
 			b.msgs = slices.DeleteFunc(b.msgs, r.drop)
 		}

@@ -49,6 +49,11 @@ type registry struct {
 	selfNSID int32
 	// newNSID is set when a namespace is added; see takeNewNSID.
 	newNSID bool
+	// early holds the namespaces the baseline found until the socket has
+	// been drained once since (caughtUp); doubted, those of them whose
+	// RTM_DELNSID was read meanwhile (takeDoubted).
+	early   map[*namespace]struct{}
+	doubted []*namespace
 	// byNSID holds the living namespaces other than self, named or not.
 	byNSID map[int32]*namespace
 	// byInode holds the living named namespaces, and those waiting for a
@@ -125,6 +130,7 @@ func newRegistry(selfInode uint64, retention time.Duration) *registry {
 		waiting:    make(map[*namespace]struct{}),
 		seeding:    make(map[*namespace]struct{}),
 		baselining: make(map[*namespace]struct{}),
+		early:      make(map[*namespace]struct{}),
 		retired:    make(map[expiredKey]*namespace),
 		batch:      1,
 		resyncs:    map[string]uint64{"overrun": 0},
@@ -233,6 +239,9 @@ func (r *registry) delNSID(nsid int32, now time.Time) {
 	case !ok:
 	case !ns.assignedAt.IsZero():
 		r.log.Debug("Ignored the RTM_DELNSID of an earlier holder of the nsid", "netns", ns.name, "nsid", ns.nsid)
+	case ns.early:
+		r.log.Debug("Read an RTM_DELNSID of a namespace the baseline found; looking its nsid up", "netns", ns.name, "nsid", ns.nsid)
+		r.doubted = append(r.doubted, ns)
 	default:
 		r.kill(ns, now, "RTM_DELNSID")
 	}
@@ -325,6 +334,10 @@ func (r *registry) add(nsid int32, now time.Time) *namespace {
 	}
 	r.byNSID[nsid] = ns
 	r.newNSID = true
+	if !r.counting {
+		ns.early = true
+		r.early[ns] = struct{}{}
+	}
 	return ns
 }
 

@@ -249,3 +249,35 @@ func (r *registry) takeNewNSID() bool {
 	r.newNSID = false
 	return n
 }
+
+// caughtUp records that the event socket has been drained since counting
+// began: every RTM_NEWNSID and RTM_DELNSID sent before the baseline found its
+// namespaces has been read, or lost in an overrun. From now on an
+// RTM_DELNSID of their nsids is their own, and an RTM_NEWNSID means the
+// kernel gave the nsid out again.
+func (r *registry) caughtUp() {
+	for ns := range r.early {
+		ns.early = false
+		ns.announced = true
+	}
+	clear(r.early)
+}
+
+// takeDoubted returns the namespaces found by the baseline whose nsid had an
+// RTM_DELNSID read before caughtUp: it may have been an earlier holder's.
+// A lookup of the nsid tells (doubtedDeath).
+func (r *registry) takeDoubted() []*namespace {
+	d := r.doubted
+	r.doubted = nil
+	return d
+}
+
+// doubtedDeath applies a lookup of the nsid of ns, made after the
+// RTM_DELNSID that takeDoubted returned it for: if the nsid names no
+// namespace, that message was ns's own death, already read, so no other is
+// expected.
+func (r *registry) doubtedDeath(ns *namespace, exists bool, now time.Time) {
+	if !exists && r.holds(ns) {
+		r.kill(ns, now, "RTM_DELNSID, and its nsid names no namespace")
+	}
+}
