@@ -331,11 +331,12 @@
 // death: the nsid is looked up after the drain (RTM_GETNSID, no RTNL), and
 // the namespace is counted dead only if the nsid names no namespace. After
 // that drain, its next RTM_DELNSID is its own and its next RTM_NEWNSID a
-// reuse, as for any namespace. The reader hands over its first batch even
-// when it is empty, so that the drain is known at once. Should the nsid be
-// given out again within that one batch, the new holder's announcement is
-// taken for the old one's, until a scan finds the new holder's file (see
-// "Self-repair").
+// reuse, as for any namespace. The reader hands over its batches even when
+// empty until that drain, so that it is known at once. Should the
+// namespace die and its nsid be given out again before that drain, the new
+// holder's announcement is taken for the old one's, until a scan finds the
+// new holder's file (see "Self-repair"). A lookup that fails leaves the
+// namespace alive until the next rescan's nsid table.
 //
 // # The exporter's own nsid
 //

@@ -220,6 +220,10 @@ func (r *reader) requestNSIDs() {
 func (r *reader) requestConfirm(check map[int32]*namespace) {
 	r.ask(func(q *requests) {
 		for id, ns := range check {
+			if l, ok := q.confirms[id]; ok && l.delRead {
+				// It tells all that this one would.
+				continue
+			}
 			q.confirms[id] = lookup{held: ns}
 		}
 	})
@@ -285,9 +289,12 @@ func (r *reader) run(ctx context.Context, apply func(batch)) error {
 	pacing := false
 	// flush is set after a batch with answers: the next batch goes out
 	// even if empty, since the events it would hold are what settles them.
-	// The first goes out too: it tells the registry that what the socket
-	// held from before counting began has been read (registry.caughtUp).
-	flush := true
+	flush := false
+	// early is set until a batch whose drain emptied the socket has been
+	// applied: every batch goes out until then, since that one tells the
+	// registry that what the socket held from before counting began has
+	// been read (registry.caughtUp).
+	early := true
 	// busy is set after a batch with messages: a burst is likely still
 	// coming, and the next drain goes first, without a wait. A wait is a
 	// blocking system call, which costs the scheduler more than an empty
@@ -338,7 +345,7 @@ func (r *reader) run(ctx context.Context, apply func(batch)) error {
 		b.foreign += r.req.takeForeign()
 		answers := b.resync != nil || len(b.resolved)+len(b.confirmed)+len(b.dumps) > 0 || b.nsids != nil || b.own != nil
 		busy = len(b.msgs) > 0
-		if len(b.msgs) == 0 && !answers && b.malformed == 0 && b.foreign == 0 && !flush {
+		if len(b.msgs) == 0 && !answers && b.malformed == 0 && b.foreign == 0 && !flush && !early {
 			continue
 		}
 		flush = answers
@@ -347,6 +354,7 @@ func (r *reader) run(ctx context.Context, apply func(batch)) error {
 			return nil
 		}
 		apply(b)
+		early = early && !b.emptied
 		if cap(b.msgs) <= keptMsgs {
 			msgs = b.msgs
 		}

@@ -54,6 +54,8 @@ type registry struct {
 	// RTM_DELNSID was read meanwhile (takeDoubted).
 	early   map[*namespace]struct{}
 	doubted []*namespace
+	// doubting holds the doubted namespaces until their lookup answers.
+	doubting map[*namespace]struct{}
 	// byNSID holds the living namespaces other than self, named or not.
 	byNSID map[int32]*namespace
 	// byInode holds the living named namespaces, and those waiting for a
@@ -131,6 +133,7 @@ func newRegistry(selfInode uint64, retention time.Duration) *registry {
 		seeding:    make(map[*namespace]struct{}),
 		baselining: make(map[*namespace]struct{}),
 		early:      make(map[*namespace]struct{}),
+		doubting:   make(map[*namespace]struct{}),
 		retired:    make(map[expiredKey]*namespace),
 		batch:      1,
 		resyncs:    map[string]uint64{"overrun": 0},
@@ -214,7 +217,13 @@ func (r *registry) startCounting(now time.Time) {
 // that only a scan can name.
 func (r *registry) announced(nsid int32, now time.Time) (unnamed bool) {
 	ns, ok := r.byNSID[nsid]
-	if ok && ns.announced {
+	_, doubted := r.doubting[ns]
+	switch {
+	case ok && doubted && ns.announced:
+		// Its RTM_DELNSID, read already, was its own.
+		r.kill(ns, now, "RTM_DELNSID, then its nsid was announced again")
+		ok = false
+	case ok && ns.announced:
 		r.kill(ns, now, "the kernel announced its nsid again")
 		r.expectDel(nsid, now, false)
 		r.repairs[repairNSIDReused]++
@@ -239,9 +248,12 @@ func (r *registry) delNSID(nsid int32, now time.Time) {
 	case !ok:
 	case !ns.assignedAt.IsZero():
 		r.log.Debug("Ignored the RTM_DELNSID of an earlier holder of the nsid", "netns", ns.name, "nsid", ns.nsid)
-	case ns.early:
+	case ns.early && !ns.announced:
+		// Once its own announcement is read, the next RTM_DELNSID is its
+		// own: the kernel announces a holder's death before the next one.
 		r.log.Debug("Read an RTM_DELNSID of a namespace the baseline found; looking its nsid up", "netns", ns.name, "nsid", ns.nsid)
 		r.doubted = append(r.doubted, ns)
+		r.doubting[ns] = struct{}{}
 	default:
 		r.kill(ns, now, "RTM_DELNSID")
 	}
@@ -440,6 +452,7 @@ func (r *registry) kill(ns *namespace, now time.Time, why string) {
 	r.log.Debug("Namespace died", "netns", ns.name, "nsid", ns.nsid, "inode", ns.inode, "why", why)
 	ns.die(now)
 	delete(r.unsettled, ns)
+	delete(r.doubting, ns)
 	delete(r.waiting, ns)
 	delete(r.baselining, ns)
 	ns.baselining = false

@@ -87,6 +87,13 @@ func TestRegistryEarlyCaughtUp(t *testing.T) {
 			t.Errorf("foo alive %v after its RTM_DELNSID; want it dead, no lookup", foo.alive)
 		}
 	})
+	t.Run("death after its own announcement, before the drain", func(t *testing.T) {
+		r, foo := earlyRegistry(t)
+		applyAt(r, time.Second, []message{newNSIDMsg(true, 0, 3), delNSIDMsg(true, 0, 3)})
+		if foo.alive || len(r.takeDoubted()) != 0 {
+			t.Errorf("foo alive %v after its RTM_DELNSID; want it dead, no lookup", foo.alive)
+		}
+	})
 	t.Run("reuse", func(t *testing.T) {
 		r, foo := earlyRegistry(t)
 		r.caughtUp()
@@ -98,4 +105,37 @@ func TestRegistryEarlyCaughtUp(t *testing.T) {
 			t.Errorf("repairs (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// foo died at once, and nsid 3 went to another: its RTM_DELNSID, read after
+// its own announcement or doubted before a reuse, is never expected again,
+// so the new holder's death is not swallowed.
+func TestRegistryEarlyDeathThenReuse(t *testing.T) {
+	tests := []struct {
+		name    string
+		batches [][]message
+	}{
+		{"foo's announcement read first", [][]message{{newNSIDMsg(true, 0, 3), delNSIDMsg(true, 0, 3), newNSIDMsg(true, 0, 3)}}},
+		{"foo's death doubted, the reuse after the drain", [][]message{{delNSIDMsg(true, 0, 3)}, {newNSIDMsg(true, 0, 3)}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, foo := earlyRegistry(t)
+			for i, msgs := range tt.batches {
+				applyAt(r, time.Duration(i+1)*time.Second, msgs)
+				r.caughtUp()
+			}
+			next := r.byNSID[3]
+			if foo.alive || next == nil || next == foo {
+				t.Fatalf("foo alive %v, nsid 3 held by foo %v; want foo dead and a new holder", foo.alive, next == foo)
+			}
+			applyAt(r, 5*time.Second, []message{delNSIDMsg(true, 0, 3)})
+			if next.alive {
+				t.Errorf("the new holder of nsid 3 survived its RTM_DELNSID")
+			}
+			if diff := cmp.Diff(repairs(0, 0, 0), r.counters(at(5*time.Second)).Repairs); diff != "" {
+				t.Errorf("repairs (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

@@ -277,6 +277,7 @@ func (r *registry) takeDoubted() []*namespace {
 // namespace, that message was ns's own death, already read, so no other is
 // expected.
 func (r *registry) doubtedDeath(ns *namespace, exists bool, now time.Time) {
+	delete(r.doubting, ns)
 	if !exists && r.holds(ns) {
 		r.kill(ns, now, "RTM_DELNSID, and its nsid names no namespace")
 	}
