@@ -86,7 +86,7 @@ func newHandler(cfg config, src source, podStats collector.PodSource, logger *sl
 	}
 	// Inside the instrumentation: promhttp_metric_handler_requests_total
 	// counts the scrapes refused before the baseline under code 503.
-	metrics := whenReady(src.Ready, promhttp.HandlerFor(collector.Merge(gatherers...), opts))
+	metrics := whenReady(src.Ready, buffered(promhttp.HandlerFor(collector.Merge(gatherers...), opts)))
 	if !cfg.disableExporterMetrics {
 		metrics = promhttp.InstrumentMetricHandler(reg, metrics)
 	}
