@@ -51,7 +51,7 @@ func newHandler(cfg config, src source, podStats collector.PodSource, logger *sl
 	// each of the thousands of series again, most of a scrape at 1,000
 	// namespaces.
 	reg := prometheus.NewRegistry()
-	gatherers := []prometheus.Gatherer{reg, collector.New(src, cfg.collector)}
+	gatherers := []prometheus.TransactionalGatherer{prometheus.ToTransactionalGatherer(reg), collector.New(src, cfg.collector)}
 	if err := register(reg, versioncollector.NewCollector(exporterName)); err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func newHandler(cfg config, src source, podStats collector.PodSource, logger *sl
 	}
 	// Inside the instrumentation: promhttp_metric_handler_requests_total
 	// counts the scrapes refused before the baseline under code 503.
-	metrics := whenReady(src.Ready, buffered(promhttp.HandlerFor(collector.Merge(gatherers...), opts)))
+	metrics := whenReady(src.Ready, buffered(promhttp.HandlerForTransactional(collector.Merge(gatherers...), opts)))
 	if !cfg.disableExporterMetrics {
 		metrics = promhttp.InstrumentMetricHandler(reg, metrics)
 	}

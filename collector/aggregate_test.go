@@ -153,12 +153,12 @@ func TestCollectAggregate(t *testing.T) {
 netlink_netns_recent_link_changes{namespace="shop",netns="cni-5678",pod="web-1"} 1
 `
 	c := New(fakeSource(clusterSnapshot(t)), Options{Aggregate: true, Recent: 1})
-	if err := testutil.GatherAndCompare(c, strings.NewReader(latest), "netlink_netns_recent_link_changes"); err != nil {
+	if err := testutil.GatherAndCompare(released(t, c), strings.NewReader(latest), "netlink_netns_recent_link_changes"); err != nil {
 		t.Error(err)
 	}
 	// Without aggregation there is no such view: every namespace has
 	// its own series.
-	n, err := testutil.GatherAndCount(New(fakeSource(clusterSnapshot(t)), Options{Recent: 2}), "netlink_netns_recent_link_changes")
+	n, err := testutil.GatherAndCount(released(t, New(fakeSource(clusterSnapshot(t)), Options{Recent: 2})), "netlink_netns_recent_link_changes")
 	if err != nil || n != 0 {
 		t.Errorf("%d recent series without aggregation (%v), want none", n, err)
 	}
@@ -192,7 +192,7 @@ func TestCollectAggregateExpiry(t *testing.T) {
 	}
 	for _, snap := range []netlinkmon.Snapshot{before, after} {
 		c := New(fakeSource(snap), Options{Aggregate: true, Recent: 2})
-		if err := testutil.GatherAndCompare(c, strings.NewReader(want.String()), families...); err != nil {
+		if err := testutil.GatherAndCompare(released(t, c), strings.NewReader(want.String()), families...); err != nil {
 			t.Error(err)
 		}
 	}

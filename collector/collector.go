@@ -59,6 +59,7 @@ type Options struct {
 }
 
 type netlinkGatherer struct {
+	builders  builders
 	src       Source
 	descs     nsDescs
 	pods      bool
@@ -69,7 +70,8 @@ type netlinkGatherer struct {
 // New returns a gatherer of the netlink families, which takes one snapshot
 // of src per Gather. It serves them without the registry's checks, which
 // it makes itself (see builder): serve it beside a registry with Merge.
-func New(src Source, opts Options) prometheus.Gatherer {
+// The families of a Gather are reused once its done func is called.
+func New(src Source, opts Options) prometheus.TransactionalGatherer {
 	g := &netlinkGatherer{src: src, descs: plainNSDescs, pods: opts.PodLabels, aggregate: opts.Aggregate, recent: opts.Recent}
 	if opts.PodLabels {
 		g.descs = podNSDescs
@@ -77,11 +79,16 @@ func New(src Source, opts Options) prometheus.Gatherer {
 	return g
 }
 
-// Gather implements prometheus.Gatherer.
-func (g *netlinkGatherer) Gather() ([]*dto.MetricFamily, error) {
-	s := g.src.Snapshot()
-	w := nsWriter{b: newBuilder(), descs: g.descs, pods: g.pods}
+// Gather implements prometheus.TransactionalGatherer.
+func (g *netlinkGatherer) Gather() ([]*dto.MetricFamily, func(), error) {
+	b := g.builders.get()
+	mfs, err := g.build(b, g.src.Snapshot())
+	return mfs, g.builders.release(b), err
+}
 
+// build makes the families of s with b.
+func (g *netlinkGatherer) build(b *builder, s netlinkmon.Snapshot) ([]*dto.MetricFamily, error) {
+	w := nsWriter{b: b, descs: g.descs, pods: g.pods}
 	nss := s.Namespaces
 	if g.aggregate {
 		nss = aggregate(&s)
@@ -97,7 +104,7 @@ func (g *netlinkGatherer) Gather() ([]*dto.MetricFamily, error) {
 		w.podInfo(refs)
 	}
 	w.global(&s)
-	return w.b.gather()
+	return b.gather()
 }
 
 // An nsWriter adds the families of a snapshot to a builder.

@@ -32,7 +32,7 @@ func BenchmarkGather(b *testing.B) {
 	b.ReportAllocs()
 	metrics := 0
 	for b.Loop() {
-		mfs, err := g.Gather()
+		mfs, done, err := g.Gather()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -40,6 +40,7 @@ func BenchmarkGather(b *testing.B) {
 		for _, mf := range mfs {
 			metrics += len(mf.GetMetric())
 		}
+		done()
 	}
 	b.ReportMetric(float64(metrics), "metrics/op")
 }
@@ -64,10 +65,10 @@ func BenchmarkScrapeAggregate(b *testing.B) {
 }
 
 // benchScrape gathers g and encodes it in format, as a scrape does.
-func benchScrape(b *testing.B, g prometheus.Gatherer, format expfmt.FormatType) {
+func benchScrape(b *testing.B, g prometheus.TransactionalGatherer, format expfmt.FormatType) {
 	b.ReportAllocs()
 	for b.Loop() {
-		mfs, err := g.Gather()
+		mfs, done, err := g.Gather()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -77,6 +78,7 @@ func benchScrape(b *testing.B, g prometheus.Gatherer, format expfmt.FormatType) 
 				b.Fatal(err)
 			}
 		}
+		done()
 	}
 }
 

@@ -35,6 +35,23 @@ func (f fakeSource) Snapshot() netlinkmon.Snapshot { return netlinkmon.Snapshot(
 
 type fakeInterfaces netlinkmon.InterfaceSnapshot
 
+// released serves g to what takes a prometheus.Gatherer, as testutil's
+// functions do: the families of each Gather are released when tb ends.
+func released(tb testing.TB, g prometheus.TransactionalGatherer) prometheus.Gatherer {
+	return releasedGatherer{tb, g}
+}
+
+type releasedGatherer struct {
+	tb testing.TB
+	g  prometheus.TransactionalGatherer
+}
+
+func (r releasedGatherer) Gather() ([]*dto.MetricFamily, error) {
+	mfs, done, err := r.g.Gather()
+	r.tb.Cleanup(done)
+	return mfs, err
+}
+
 func (f fakeInterfaces) InterfaceSnapshot() netlinkmon.InterfaceSnapshot {
 	return netlinkmon.InterfaceSnapshot(f)
 }
@@ -360,8 +377,9 @@ func TestCollect(t *testing.T) {
 // with none of the errors or lint problems that client_golang finds, and
 // already as prometheus.Gatherers would make it: with its checks made and
 // its series sorted. The exporter serves g without either.
-func expectGathered(t *testing.T, g prometheus.Gatherer, want string) {
+func expectGathered(t *testing.T, tg prometheus.TransactionalGatherer, want string) {
 	t.Helper()
+	g := released(t, tg)
 	got := gatherChecked(t, g)
 	if err := testutil.GatherAndCompare(g, strings.NewReader(want)); err != nil {
 		t.Error(err)
@@ -445,7 +463,7 @@ func TestCollectInvalidLabel(t *testing.T) {
 			Kinds: []netlinkmon.KindCounters{{Kind: "veth", Creations: 2}},
 		},
 	}}
-	mfs, err := New(fakeSource(snap), Options{}).Gather()
+	mfs, err := released(t, New(fakeSource(snap), Options{})).Gather()
 	const want = `collector: netlink_link_creations_total{kind="veth",netns="bad\xff"}: label netns: value not valid UTF-8`
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("Gather: %v; want an error with %q", err, want)
@@ -474,7 +492,7 @@ func TestCollectDuplicate(t *testing.T) {
 		Name: "twice", Alive: true, Source: netlinkmon.SourceDir,
 		Kinds: []netlinkmon.KindCounters{{Kind: "veth", Creations: 1}},
 	}
-	mfs, err := New(fakeSource(netlinkmon.Snapshot{Namespaces: []netlinkmon.Namespace{ns, ns}}), Options{}).Gather()
+	mfs, err := released(t, New(fakeSource(netlinkmon.Snapshot{Namespaces: []netlinkmon.Namespace{ns, ns}}), Options{})).Gather()
 	const want = `collector: netlink_link_creations_total{kind="veth",netns="twice"}: duplicate series`
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("Gather: %v; want an error with %q", err, want)

@@ -38,12 +38,12 @@ const protoFirst = "application/vnd.google.protobuf;proto=io.prometheus.client.M
 
 // scrapeProto serves g through promhttp as the exporter does and decodes
 // the protobuf answer to protoFirst.
-func scrapeProto(t *testing.T, g prometheus.Gatherer) map[string]*dto.MetricFamily {
+func scrapeProto(t *testing.T, g prometheus.TransactionalGatherer) map[string]*dto.MetricFamily {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 	req.Header.Set("Accept", protoFirst)
 	rec := httptest.NewRecorder()
-	promhttp.HandlerFor(g, promhttp.HandlerOpts{}).ServeHTTP(rec, req)
+	promhttp.HandlerForTransactional(g, promhttp.HandlerOpts{}).ServeHTTP(rec, req)
 	resp := rec.Result()
 	format := expfmt.ResponseFormat(resp.Header)
 	if resp.StatusCode != http.StatusOK || format.FormatType() != expfmt.TypeProtoDelim {
@@ -156,7 +156,7 @@ func TestCollectPodsCreated(t *testing.T) {
 		Started: started,
 	})))
 	n := 0
-	for name, mf := range scrapeProto(t, reg) {
+	for name, mf := range scrapeProto(t, prometheus.ToTransactionalGatherer(reg)) {
 		for _, m := range mf.GetMetric() {
 			n++
 			if ct := m.GetCounter().GetCreatedTimestamp(); ct == nil || !ct.AsTime().Equal(started) {

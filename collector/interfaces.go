@@ -81,17 +81,19 @@ type InterfaceSource interface {
 }
 
 type interfaces struct {
-	src  InterfaceSource
-	opts InterfaceOptions
-	log  *slog.Logger
+	builders builders
+	src      InterfaceSource
+	opts     InterfaceOptions
+	log      *slog.Logger
 	// capped is whether the last scrape left series out, so that the log
 	// says so when that starts and stops, not at every scrape.
 	capped atomic.Bool
 }
 
 // NewInterfaces returns a gatherer of per-link series, which takes one
-// snapshot of src per Gather. Like New's, serve it with Merge.
-func NewInterfaces(src InterfaceSource, opts InterfaceOptions) (prometheus.Gatherer, error) {
+// snapshot of src per Gather. Like New's, serve it with Merge; its
+// families too are reused once done is called.
+func NewInterfaces(src InterfaceSource, opts InterfaceOptions) (prometheus.TransactionalGatherer, error) {
 	if opts.MaxSeries <= 0 {
 		return nil, errors.New("collector: the per-link series limit must be positive")
 	}
@@ -102,10 +104,10 @@ func NewInterfaces(src InterfaceSource, opts InterfaceOptions) (prometheus.Gathe
 	return c, nil
 }
 
-// Gather implements prometheus.Gatherer.
-func (c *interfaces) Gather() ([]*dto.MetricFamily, error) {
+// Gather implements prometheus.TransactionalGatherer.
+func (c *interfaces) Gather() ([]*dto.MetricFamily, func(), error) {
 	s := c.src.InterfaceSnapshot()
-	b := newBuilder()
+	b := c.builders.get()
 	refs, series, dropped := c.selected(s.Namespaces, b)
 
 	// Each family is sorted by label values in the order of the label
@@ -128,7 +130,8 @@ func (c *interfaces) Gather() ([]*dto.MetricFamily, error) {
 			c.log.Info("Per-link series back under their limit", "limit", c.opts.MaxSeries, "series", series)
 		}
 	}
-	return b.gather()
+	mfs, err := b.gather()
+	return mfs, c.builders.release(b), err
 }
 
 // An ifaceRef is a link whose series a scrape returns, with the label

@@ -261,15 +261,16 @@ func TestInterfacesCapOrder(t *testing.T) {
 		if err := gatherText(want, &wantText); err != nil {
 			t.Fatal(err)
 		}
-		if err := testutil.GatherAndCompare(got, &wantText); err != nil {
+		if err := testutil.GatherAndCompare(released(t, got), &wantText); err != nil {
 			t.Errorf("limit %d: %v", max, err)
 		}
 	}
 }
 
 // gatherText writes what g gathers in the text format.
-func gatherText(g prometheus.Gatherer, w *bytes.Buffer) error {
-	mfs, err := g.Gather()
+func gatherText(g prometheus.TransactionalGatherer, w *bytes.Buffer) error {
+	mfs, done, err := g.Gather()
+	defer done()
 	if err != nil {
 		return err
 	}
@@ -334,7 +335,9 @@ func TestInterfacesCapLog(t *testing.T) {
 	for i, s := range scrapes {
 		src.set(s.snap)
 		logs.Reset()
-		mfs, err := c.Gather()
+		// Each scrape releases its families, so that the next reuses
+		// the builder that the last one left.
+		mfs, done, err := c.Gather()
 		if err != nil {
 			t.Fatalf("scrape %d: %v", i, err)
 		}
@@ -350,6 +353,7 @@ func TestInterfacesCapLog(t *testing.T) {
 		if got := strings.TrimSpace(logs.String()); got != s.log {
 			t.Errorf("scrape %d: log %q, want %q", i, got, s.log)
 		}
+		done()
 	}
 }
 
@@ -390,7 +394,7 @@ netlink_interface_up{ifindex="4",interface="v\uFFFD",netns="host"} 0
 netlink_interface_up{ifindex="5",interface="v\uFFFD",netns="host"} 0
 `
 	want = strings.ReplaceAll(want, `\uFFFD`, "\uFFFD")
-	if err := testutil.GatherAndCompare(c, strings.NewReader(withHeaders(want))); err != nil {
+	if err := testutil.GatherAndCompare(released(t, c), strings.NewReader(withHeaders(want))); err != nil {
 		t.Error(err)
 	}
 }

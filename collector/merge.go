@@ -23,26 +23,29 @@ import (
 	dto "github.com/prometheus/client_model/go"
 )
 
-type merged []prometheus.Gatherer
+type merged []prometheus.TransactionalGatherer
 
 // Merge returns a gatherer of the families of gs, sorted by name. Unlike
 // prometheus.Gatherers, it neither checks nor sorts their series again:
 // each of gs must make its own consistent and sorted, as
 // prometheus.Registry and this package's gatherers do. Only that a family
 // name comes from one of gs is checked: the family of a later one is left
-// out, with an error.
-func Merge(gs ...prometheus.Gatherer) prometheus.Gatherer {
+// out, with an error. Wrap a registry with prometheus.ToTransactionalGatherer.
+func Merge(gs ...prometheus.TransactionalGatherer) prometheus.TransactionalGatherer {
 	return merged(gs)
 }
 
-// Gather implements prometheus.Gatherer.
-func (gs merged) Gather() ([]*dto.MetricFamily, error) {
+// Gather implements prometheus.TransactionalGatherer. Its done func calls
+// the done func of each of gs.
+func (gs merged) Gather() ([]*dto.MetricFamily, func(), error) {
 	var (
-		all  []*dto.MetricFamily
-		errs prometheus.MultiError
+		all   []*dto.MetricFamily
+		errs  prometheus.MultiError
+		dones = make([]func(), 0, len(gs))
 	)
 	for _, g := range gs {
-		mfs, err := g.Gather()
+		mfs, done, err := g.Gather()
+		dones = append(dones, done)
 		if multi := (prometheus.MultiError{}); errors.As(err, &multi) {
 			errs = append(errs, multi...)
 		} else {
@@ -58,5 +61,10 @@ func (gs merged) Gather() ([]*dto.MetricFamily, error) {
 		errs.Append(fmt.Errorf("collector: metric family %s gathered twice", b.GetName()))
 		return true
 	})
-	return all, errs.MaybeUnwrap()
+	done := func() {
+		for _, d := range dones {
+			d()
+		}
+	}
+	return all, done, errs.MaybeUnwrap()
 }

@@ -78,7 +78,7 @@ netlink_pods_cri_requests_total{method="Version"} 3
 		t.Run(tt.name, func(t *testing.T) {
 			reg := prometheus.NewPedanticRegistry()
 			reg.MustRegister(NewPods(fakePodSource(tt.stats)))
-			expectGathered(t, reg, tt.want)
+			expectGathered(t, prometheus.ToTransactionalGatherer(reg), tt.want)
 		})
 	}
 }
