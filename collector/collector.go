@@ -177,13 +177,26 @@ func (w nsWriter) links(refs []nsRef) {
 		ns *nsRef
 		netlinkmon.LinkCount
 	}
-	var links []linkRef
+	var (
+		kinds []string
+		n     int
+	)
 	for i := range refs {
 		for _, l := range refs[i].Links {
-			links = append(links, linkRef{&refs[i], l})
+			kinds = addName(kinds, l.Kind)
+		}
+		n += len(refs[i].Links)
+	}
+	links := make([]linkRef, 0, n)
+	for _, kind := range kinds {
+		for i := range refs {
+			for _, l := range refs[i].Links {
+				if l.Kind == kind {
+					links = append(links, linkRef{&refs[i], l})
+				}
+			}
 		}
 	}
-	slices.SortStableFunc(links, func(a, b linkRef) int { return strings.Compare(a.Kind, b.Kind) })
 	f := w.b.family(w.descs.links, len(links))
 	for _, l := range links {
 		f.gauge(float64(l.Count), w.labels(l.ns, w.b.sharedPair("kind", l.Kind), l.ns.netns, w.b.sharedPair("operstate", l.OperState)))

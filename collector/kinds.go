@@ -37,21 +37,38 @@ type kindRef struct {
 // then as refs are: the order of their series' label values, in which the
 // builder's sort is a linear check.
 func (w nsWriter) sortedKinds(refs []nsRef) []kindRef {
+	var names []string
 	n := 0
 	for i := range refs {
+		for j := range refs[i].Kinds {
+			names = addName(names, refs[i].Kinds[j].Kind)
+		}
 		n += len(refs[i].Kinds)
 	}
 	kinds := make([]kindRef, 0, n)
-	for i := range refs {
-		r := &refs[i]
-		for j := range r.Kinds {
-			k := &r.Kinds[j]
-			kinds = append(kinds, kindRef{KindCounters: k, ns: r, created: w.b.timestamp(k.Created),
-				base: w.labels(r, w.b.sharedPair("kind", k.Kind), r.netns)})
+	for _, name := range names {
+		for i := range refs {
+			r := &refs[i]
+			for j := range r.Kinds {
+				if k := &r.Kinds[j]; k.Kind == name {
+					kinds = append(kinds, kindRef{KindCounters: k, ns: r, created: w.b.timestamp(k.Created),
+						base: w.labels(r, w.b.sharedPair("kind", k.Kind), r.netns)})
+				}
+			}
 		}
 	}
-	slices.SortStableFunc(kinds, func(a, b kindRef) int { return strings.Compare(a.Kind, b.Kind) })
 	return kinds
+}
+
+// addName adds name to the sorted names unless they have it. Kinds are
+// few (veth, bridge, device, ...): a pass over the namespaces for each
+// orders thousands of series by kind faster than a stable sort of them.
+func addName(names []string, name string) []string {
+	i, found := slices.BinarySearch(names, name)
+	if found {
+		return names
+	}
+	return slices.Insert(names, i, name)
 }
 
 // flagBitsByName are the flag bits in the order of their names.
@@ -106,6 +123,9 @@ func (w nsWriter) kindCounters(kinds []kindRef) {
 	}
 	// Only flags that changed: every flag, change and kind in every
 	// namespace would be 38 series per kind, nearly all zero.
+	flagged := slices.DeleteFunc(slices.Clone(kinds), func(k kindRef) bool {
+		return k.FlagsSet == [netlinkmon.NumFlags]uint64{} && k.FlagsCleared == [netlinkmon.NumFlags]uint64{}
+	})
 	flags := b.family(w.descs.linkFlagChanges, 0)
 	for _, change := range []struct {
 		name   string
@@ -116,7 +136,7 @@ func (w nsWriter) kindCounters(kinds []kindRef) {
 	} {
 		for _, bit := range flagBitsByName {
 			lp := []*dto.LabelPair{b.sharedPair("change", change.name), b.sharedPair("flag", netlinkmon.FlagName(bit))}
-			for _, k := range kinds {
+			for _, k := range flagged {
 				if n := change.counts(k.KindCounters)[bit]; n != 0 {
 					flags.counter(n, k.created, b.join(lp, k.base))
 				}
