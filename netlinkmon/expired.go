@@ -102,7 +102,7 @@ func (r *registry) expiredSnapshot(late []*namespace) []Namespace {
 	}
 	out := make([]Namespace, 0, len(sums))
 	for _, sum := range sums {
-		out = append(out, sum.snapshot(r.started))
+		out = append(out, sum.snapshot(r.started, nil))
 	}
 	slices.SortFunc(out, func(a, b Namespace) int {
 		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(string(a.Source), string(b.Source)))
