@@ -72,7 +72,10 @@ type netlinkGatherer struct {
 // it makes itself (see builder): serve it beside a registry with Merge.
 // The families of a Gather are reused once its done func is called.
 func New(src Source, opts Options) prometheus.TransactionalGatherer {
-	g := &netlinkGatherer{src: src, descs: plainNSDescs, pods: opts.PodLabels, aggregate: opts.Aggregate, recent: opts.Recent}
+	g := &netlinkGatherer{
+		builders: newBuilders(), src: src, descs: plainNSDescs,
+		pods: opts.PodLabels, aggregate: opts.Aggregate, recent: opts.Recent,
+	}
 	if opts.PodLabels {
 		g.descs = podNSDescs
 	}

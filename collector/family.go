@@ -103,28 +103,41 @@ func (b *builder) reset() {
 	b.invalid = nil
 }
 
-// builders keeps the builders of past scrapes for the next ones. Their
+// builders keeps the builder of the last scrape for the next one. Its
 // slabs are nearly all that a scrape allocates (4 MiB at 1,000
 // namespaces), and made anew they made the GC run twice a scrape. A
 // builder is reused only once the families it made have been served: the
 // gatherers are transactional, and promhttp calls done after encoding.
+//
+// One builder is kept, not a sync.Pool's: scrapes seldom overlap, and a
+// pool whose builder sits in one CPU's private slot made another for a
+// scrape served on the other CPU, and kept both.
 type builders struct {
-	pool sync.Pool
+	idle chan *builder
 }
 
-func (p *builders) get() *builder {
-	if b, ok := p.pool.Get().(*builder); ok {
+func newBuilders() builders {
+	return builders{idle: make(chan *builder, 1)}
+}
+
+func (p builders) get() *builder {
+	select {
+	case b := <-p.idle:
 		return b
+	default:
+		return newBuilder()
 	}
-	return newBuilder()
 }
 
 // release returns the done func of a Gather that b served: a second call
 // must not hand b out twice.
-func (p *builders) release(b *builder) func() {
+func (p builders) release(b *builder) func() {
 	return sync.OnceFunc(func() {
 		b.reset()
-		p.pool.Put(b)
+		select {
+		case p.idle <- b:
+		default: // another scrape's builder is kept
+		}
 	})
 }
 

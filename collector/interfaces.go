@@ -97,7 +97,7 @@ func NewInterfaces(src InterfaceSource, opts InterfaceOptions) (prometheus.Trans
 	if opts.MaxSeries <= 0 {
 		return nil, errors.New("collector: the per-link series limit must be positive")
 	}
-	c := &interfaces{src: src, opts: opts, log: opts.Logger}
+	c := &interfaces{builders: newBuilders(), src: src, opts: opts, log: opts.Logger}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
