@@ -82,23 +82,31 @@ func TestBuilderReuse(t *testing.T) {
 	}
 }
 
-// switchingSource serves the snapshot the test sets last.
-type switchingSource struct {
+// changing holds what a test's source serves, which the test changes
+// between scrapes.
+type changing[T any] struct {
 	mu   sync.Mutex
-	snap netlinkmon.Snapshot
+	snap T
 }
 
-func (s *switchingSource) Snapshot() netlinkmon.Snapshot {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.snap
+func (c *changing[T]) get() T {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.snap
 }
 
-func (s *switchingSource) set(snap netlinkmon.Snapshot) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.snap = snap
+func (c *changing[T]) set(snap T) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.snap = snap
 }
+
+// A switchingSource serves the snapshot that the test set last.
+type switchingSource struct {
+	changing[netlinkmon.Snapshot]
+}
+
+func (s *switchingSource) Snapshot() netlinkmon.Snapshot { return s.get() }
 
 // The families of a Gather stay as they were until its done func is
 // called, whatever Gathers run meanwhile or after another's done.
@@ -108,7 +116,8 @@ func TestGatherUntilDone(t *testing.T) {
 	wantBig := text(New(fakeSource(big), Options{}).(*netlinkGatherer).build(newBuilder(), big))
 	wantSmall := text(New(fakeSource(small), Options{}).(*netlinkGatherer).build(newBuilder(), small))
 
-	src := &switchingSource{snap: big}
+	src := &switchingSource{}
+	src.set(big)
 	g := New(src, Options{})
 	gather := func() ([]*dto.MetricFamily, func()) {
 		mfs, done, err := g.Gather()

@@ -19,7 +19,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -282,30 +281,20 @@ func gatherText(g prometheus.TransactionalGatherer, w *bytes.Buffer) error {
 	return nil
 }
 
-// A source whose snapshot the test changes between scrapes.
+// A changingSource serves the detail that the test set last.
 type changingSource struct {
-	mu   sync.Mutex
-	snap netlinkmon.InterfaceSnapshot
+	changing[netlinkmon.InterfaceSnapshot]
 }
 
-func (s *changingSource) InterfaceSnapshot() netlinkmon.InterfaceSnapshot {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.snap
-}
-
-func (s *changingSource) set(snap netlinkmon.InterfaceSnapshot) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.snap = snap
-}
+func (s *changingSource) InterfaceSnapshot() netlinkmon.InterfaceSnapshot { return s.get() }
 
 // The log says once when the cap starts leaving series out, and once when
 // it stops.
 func TestInterfacesCapLog(t *testing.T) {
 	small := detailSnapshot()
 	small.Namespaces = small.Namespaces[:1]
-	src := &changingSource{snap: small}
+	src := &changingSource{}
+	src.set(small)
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
