@@ -45,7 +45,10 @@ func buffered(next http.Handler) http.Handler {
 
 // A bufferedResponse writes its body through a bufio.Writer. It has the
 // WriteString, WriteByte and WriteRune of one, so that the text encoder
-// writes straight into it rather than through a buffer of its own.
+// writes straight into it rather than through a buffer of its own. It is
+// no http.Flusher, and the status is sent with the first full buffer, not
+// the first write: promhttp neither flushes nor changes the header once
+// it writes the body.
 type bufferedResponse struct {
 	http.ResponseWriter
 	*bufio.Writer

@@ -14,6 +14,7 @@
 package collector
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -42,19 +43,31 @@ func familiesText(tb testing.TB) func([]*dto.MetricFamily, error) string {
 	}
 }
 
-// A builder reset after a scrape makes the next scrape's families exactly
-// as a new builder does, whether the next snapshot is larger or smaller
-// (1,000 namespaces take many slab arrays, a few namespaces part of one),
-// and holds nothing of the last one.
+// A builder reset after a scrape makes the next scrape's families and
+// errors exactly as a new builder does, whether the next snapshot is
+// larger or smaller (1,000 namespaces take many slab arrays, a few
+// namespaces part of one) or follows one with a name that is not valid
+// UTF-8, and holds nothing of the last one.
 func TestBuilderReuse(t *testing.T) {
-	text := familiesText(t)
-	big, small := scalesnap.Snapshot(), clusterSnapshot(t)
+	big, small, bad := scalesnap.Snapshot(), clusterSnapshot(t), clusterSnapshot(t)
+	bad.Namespaces[0].Name += "\xff"
+	scrape := func(g *netlinkGatherer, b *builder, snap netlinkmon.Snapshot) string {
+		mfs, err := g.build(b, snap)
+		var sb strings.Builder
+		for _, mf := range mfs {
+			if _, err := expfmt.MetricFamilyToText(&sb, mf); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fmt.Fprintf(&sb, "error: %v\n", err)
+		return sb.String()
+	}
 	for _, opts := range []Options{{}, {PodLabels: true}, {Aggregate: true, Recent: 2}} {
 		g := New(nil, opts).(*netlinkGatherer)
 		b := newBuilder()
-		for i, snap := range []netlinkmon.Snapshot{small, big, small, big} {
-			want := text(g.build(newBuilder(), snap))
-			if got := text(g.build(b, snap)); got != want {
+		for i, snap := range []netlinkmon.Snapshot{small, big, bad, small, big} {
+			want := scrape(g, newBuilder(), snap)
+			if got := scrape(g, b, snap); got != want {
 				t.Errorf("%+v, scrape %d: %d bytes reusing a builder, %d from a new one", opts, i, len(got), len(want))
 			}
 			b.reset()
@@ -133,8 +146,8 @@ func TestGatherUntilDone(t *testing.T) {
 		t.Errorf("first scrape changed by a second one: %d bytes, want %d", len(got), len(wantBig))
 	}
 	doneFirst()
-	doneFirst() // a second call must not hand its builder out twice
-	third, doneThird := gather()
+	third, doneThird := gather() // with the first scrape's builder
+	doneFirst()                  // late and again: must not reset it
 	fourth, doneFourth := gather()
 	for name, c := range map[string]struct {
 		mfs  []*dto.MetricFamily

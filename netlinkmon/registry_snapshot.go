@@ -92,7 +92,9 @@ type snapshotArena struct {
 	links []LinkCount
 }
 
-// newSnapshotArena makes room for the kinds and link counts of nss.
+// newSnapshotArena makes room for the kinds and link counts of nss: for
+// as many link counts as links, about three times what the counts by kind
+// and state take.
 func newSnapshotArena(nss []*namespace) *snapshotArena {
 	kinds, links := 0, 0
 	for _, ns := range nss {
@@ -104,10 +106,10 @@ func newSnapshotArena(nss []*namespace) *snapshotArena {
 
 // cut returns an empty slice with room for n values, cut from the end of
 // *arena if it has room, with no room beyond: appending to it stays out of
-// the next namespace's.
+// the next namespace's. It is never nil.
 func cut[T any](arena *[]T, n int) []T {
 	l := len(*arena)
-	if cap(*arena)-l < n {
+	if n == 0 || cap(*arena)-l < n {
 		return make([]T, 0, n)
 	}
 	*arena = (*arena)[:l+n]

@@ -54,11 +54,22 @@ func BenchmarkSnapshot(b *testing.B) {
 // write into the next one's.
 func TestSnapshotSlicesApart(t *testing.T) {
 	s := scaleRegistry().counters(t0)
-	first, second := &s.Namespaces[0], &s.Namespaces[1]
+	// Two namespaces with links, next to each other (the host, first, has
+	// none).
+	first, second := &s.Namespaces[1], &s.Namespaces[2]
+	if len(first.Kinds) == 0 || len(first.Links) == 0 || len(second.Kinds) == 0 || len(second.Links) == 0 {
+		t.Fatalf("%s and %s: %d, %d kinds and %d, %d link counts; want some of each",
+			first.Name, second.Name, len(first.Kinds), len(second.Kinds), len(first.Links), len(second.Links))
+	}
 	wantKinds := slices.Clone(second.Kinds)
 	wantLinks := slices.Clone(second.Links)
-	first.Kinds = append(first.Kinds, KindCounters{Kind: "appended"})
-	first.Links = append(first.Links, LinkCount{Kind: "appended"})
+	// Past the room each has, into where the next one's would be.
+	for range cap(first.Kinds) - len(first.Kinds) + 1 {
+		first.Kinds = append(first.Kinds, KindCounters{Kind: "appended"})
+	}
+	for range cap(first.Links) - len(first.Links) + 1 {
+		first.Links = append(first.Links, LinkCount{Kind: "appended"})
+	}
 	if !slices.EqualFunc(second.Kinds, wantKinds, func(a, b KindCounters) bool { return a == b }) {
 		t.Errorf("%s: kinds %+v after an append to %s's, want %+v", second.Name, second.Kinds, first.Name, wantKinds)
 	}
